@@ -1,0 +1,177 @@
+// The composition root: the only module that picks concrete sources, detectors and sinks, builds them
+// from config, and wires them through the bus. Everything else depends on interfaces.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Alert } from '../alerts/alert.ts';
+import { AlertRecorder } from '../alerts/alert-recorder.ts';
+import { BoundedQueue } from '../bus/bounded-queue.ts';
+import type { DaemonEyeConfig } from '../config/schema.ts';
+import type { Detector, RuleOutcome } from '../detect/detector.ts';
+import { loadRules } from '../detect/sql/load-rules.ts';
+import type { Rule } from '../detect/sql/rule.ts';
+import { SqlDetector } from '../detect/sql/sql-detector.ts';
+import type { DaemonEyeError } from '../errors/catalogue.ts';
+import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
+import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
+import type { SinkSet } from './sink-set.ts';
+import { buildSinks } from './sink-set.ts';
+import { createSnapshotSource } from './sources.linux.ts';
+import type { ProcessScan, SnapshotSource } from '../sources/source.ts';
+import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts';
+import { applyRetention } from '../store/retention.ts';
+import { ScanWriter } from '../store/scan-writer.ts';
+import { AgentLock } from './agent-lock.ts';
+import type { Logger } from './logger.ts';
+
+export interface CycleReport {
+  readonly scanId: number;
+  readonly processes: number;
+  readonly inaccessible: number;
+  readonly vanished: number;
+  readonly lifecycleEvents: number;
+  readonly scanMs: number;
+  readonly detectMs: number;
+  readonly outcomes: readonly RuleOutcome[];
+  readonly raised: readonly Alert[];
+}
+
+/** Retention is cheap but not free: run it on the first cycle and then at most hourly. */
+const RETENTION_EVERY_MS = 3_600_000;
+
+export class Agent {
+  readonly host: string;
+  readonly dataDir: string;
+  readonly rules: readonly Rule[];
+  readonly ruleProblems: readonly DaemonEyeError[];
+  readonly #config: DaemonEyeConfig;
+  readonly #log: Logger;
+  readonly #lock: AgentLock;
+  readonly #db: Db;
+  readonly #writer: ScanWriter;
+  readonly #recorder: AlertRecorder;
+  readonly #source: SnapshotSource;
+  readonly #detectors: Detector[];
+  readonly #sinks: SinkSet;
+  readonly #lifecycleHead;
+  #previous: Map<string, ProcessSnapshot> | null;
+  #lastRetention = 0;
+
+  constructor(config: DaemonEyeConfig, dataDir: string, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.dataDir = dataDir;
+    this.host = config.agent.host_name ?? hostname();
+    this.#lock = new AgentLock(dataDir);
+    const dbPath = storePath(dataDir);
+    this.#db = openStoreForWriting(dbPath);
+    try {
+      this.#lock.acquire();
+    } catch (e) {
+      this.#db.close();
+      throw e;
+    }
+    this.#writer = new ScanWriter(this.#db);
+    this.#recorder = new AlertRecorder(this.#db, this.host);
+    const d = config.detection;
+    const loaded = loadRules({ builtin: d.builtin_rules, dirs: d.rule_dirs });
+    const disabled = new Set(d.disabled_rules);
+    this.rules = loaded.rules.map((r) => (disabled.has(r.id) ? { ...r, enabled: false } : r));
+    this.ruleProblems = loaded.problems;
+    for (const p of loaded.problems) log.warn('rule rejected', { code: p.code, reason: p.message });
+    this.#recorder.syncRules(this.rules, (sql) => createHash('sha256').update(sql).digest('hex'));
+    this.#detectors = [
+      new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
+    ];
+    this.#source = createSnapshotSource(config);
+    this.#sinks = buildSinks(config, dataDir);
+    this.#lifecycleHead = this.#db.prepare('SELECT coalesce(max(id), 0) AS id FROM process_lifecycle');
+    const baseline = this.#writer.latestSnapshots();
+    this.#previous = baseline === null ? null : indexByKey(baseline);
+  }
+
+  /** One full cycle: scan, store, detect, alert. */
+  async runOnce(): Promise<CycleReport> {
+    return this.#process(await this.#source.scan());
+  }
+
+  /**
+   * Scans every scan_interval until the signal aborts. Scans flow through a bounded queue: when
+   * detection falls behind, the scanner waits (backpressure) instead of piling up scans.
+   */
+  async run(signal: AbortSignal, onCycle: (r: CycleReport) => void = () => {}): Promise<void> {
+    const bus = new BoundedQueue<ProcessScan>(2);
+    const intervalMs = this.#config.agent.scan_interval * 1000;
+    const producer = (async () => {
+      while (!signal.aborted) {
+        try {
+          await bus.push(await this.#source.scan());
+        } catch (e) {
+          this.#log.error('scan failed', { reason: (e as Error).message });
+        }
+        await sleep(intervalMs, undefined, { signal }).catch(() => {});
+      }
+      bus.close();
+    })();
+    for (let scan = await bus.take(); scan !== undefined; scan = await bus.take()) {
+      try {
+        onCycle(await this.#process(scan));
+      } catch (e) {
+        this.#log.error('cycle failed', { reason: (e as Error).message });
+      }
+    }
+    await producer;
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.#detectors) await d.close();
+    await this.#source.stop();
+    await this.#sinks.close();
+    this.#db.close();
+    this.#lock.release();
+  }
+
+  /** Counters of every stage, for `doctor` and the benchmark. */
+  counters(): Record<string, number> {
+    const sql = this.#detectors[0] as SqlDetector;
+    return { ...this.#source.counters(), rule_sandbox_kills: sql.sandboxKills };
+  }
+
+  async #process(scan: ProcessScan): Promise<CycleReport> {
+    const current = indexByKey(scan.snapshots);
+    const lifecycle = diffScans(this.#previous, current, scan.finishedAt);
+    const scanId = this.#writer.write({ host: this.host, ...scan }, lifecycle);
+    this.#previous = current;
+
+    const detectStarted = performance.now();
+    const head = (this.#lifecycleHead.get() as { id: number }).id;
+    const cursors = this.#recorder.cursors();
+    const raised: Alert[] = [];
+    const outcomes: RuleOutcome[] = [];
+    for (const detector of this.#detectors) {
+      const run = await detector.detect({ scanId, lifecycleHead: head, cursors });
+      raised.push(...this.#recorder.record(run, scanId));
+      outcomes.push(...run.outcomes);
+    }
+    for (const o of outcomes) {
+      if (o.status !== 'ok') this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
+    }
+    await this.#sinks.deliver(raised, this.#log);
+    this.#maybeRetain();
+    return {
+      scanId, processes: scan.snapshots.length, inaccessible: scan.inaccessible, vanished: scan.vanished,
+      lifecycleEvents: lifecycle.length, scanMs: scan.finishedAt - scan.startedAt,
+      detectMs: performance.now() - detectStarted, outcomes, raised,
+    };
+  }
+
+  #maybeRetain(): void {
+    const now = Date.now();
+    if (now - this.#lastRetention < RETENTION_EVERY_MS) return;
+    this.#lastRetention = now;
+    const s = this.#config.store;
+    const r = applyRetention(this.#db, { maxAgeDays: s.retention_days, maxSizeBytes: s.max_size_mb * 1024 * 1024 });
+    if (r.scansDeleted > 0) this.#log.info('retention', { scans_deleted: r.scansDeleted, bytes: r.bytesAfter });
+  }
+}
+

@@ -1,0 +1,128 @@
+// `daemoneye rules test`: every rule against its fixtures. Each fixture becomes a real store file
+// (same migrations as the agent's) holding one complete scan, and the rule runs through the same
+// sandbox as in production, so what passes here is what runs on hosts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PROCESS_SNAPSHOT_COLUMNS } from '../../normalize/process-snapshot.ts';
+import { openStoreForWriting } from '../../store/open-store.ts';
+import type { Fixture, Rule } from './rule.ts';
+import { RuleSandbox } from './rule-sandbox.ts';
+
+export interface FixtureResult {
+  readonly ruleId: string;
+  readonly fixture: string;
+  readonly passed: boolean;
+  readonly message: string;
+  readonly rows: readonly Record<string, unknown>[];
+}
+
+const BASE_TIME = 1_767_225_600_000; // 2026-01-01T00:00:00Z: fixtures are deterministic
+
+const LIFECYCLE_COLUMNS = ['event', 'pid', 'ppid', 'name', 'executable_path', 'command_line', 'user_id',
+  'start_time', 'detected_at', 'changed_fields', 'previous'] as const;
+
+/** A full process row from the few columns a fixture names; neutral values for the rest. */
+export function fixtureProcess(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  for (const k of Object.keys(given)) {
+    if (!(PROCESS_SNAPSHOT_COLUMNS as readonly string[]).includes(k)) throw new Error(`unknown process column "${k}"`);
+  }
+  const pid = (given['pid'] as number | undefined) ?? 1000 + index;
+  const exe = given['executable_path'] === undefined ? '/usr/bin/proc' : (given['executable_path'] as string | null);
+  const cmd = (given['command_line'] as string | undefined) ?? exe ?? '';
+  const uid = (given['user_id'] as number | undefined) ?? 1000;
+  const gid = (given['group_id'] as number | undefined) ?? 1000;
+  const row: Record<string, unknown> = {
+    pid, ppid: 1, name: 'proc', executable_path: exe, command_line: cmd, argv: cmd === '' ? [] : cmd.split(' '),
+    start_time: BASE_TIME + index * 1000, start_ticks: 100 + index, cpu_usage: 0, memory_usage: 1 << 20,
+    status: 'sleeping', executable_hash: null, hash_algorithm: null, hash_status: 'none', user_id: uid,
+    group_id: gid, effective_user_id: uid, effective_group_id: gid, user_name: uid === 0 ? 'root' : 'user',
+    accessible: 1, file_exists: 1, cwd: '/', tty: null, session_id: pid, pgid: pid, threads: 1,
+    pid_ns: 4026531836, mnt_ns: 4026531841, net_ns: 4026531840, container_id: null, environment: {},
+    is_kernel_thread: 0, collection_time: BASE_TIME + 3_600_000, ...given,
+  };
+  for (const k of ['argv', 'environment']) if (typeof row[k] === 'object' && row[k] !== null) row[k] = JSON.stringify(row[k]);
+  return row;
+}
+
+export function fixtureLifecycle(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  for (const k of Object.keys(given)) {
+    if (!(LIFECYCLE_COLUMNS as readonly string[]).includes(k)) throw new Error(`unknown lifecycle column "${k}"`);
+  }
+  const exe = given['executable_path'] === undefined ? '/usr/bin/proc' : given['executable_path'];
+  const row: Record<string, unknown> = {
+    event: 'start', pid: 2000 + index, ppid: 1, name: 'proc', executable_path: exe,
+    command_line: (given['command_line'] as string | undefined) ?? exe ?? '', user_id: 1000,
+    start_time: BASE_TIME + index * 1000, detected_at: BASE_TIME + 3_600_000, changed_fields: null, previous: null, ...given,
+  };
+  for (const k of ['changed_fields', 'previous']) if (typeof row[k] === 'object' && row[k] !== null) row[k] = JSON.stringify(row[k]);
+  return row;
+}
+
+function writeFixtureStore(path: string, fixture: Fixture): void {
+  openStoreForWriting(path).close();
+  const db = new Database(path);
+  try {
+    db.transaction(() => {
+      db.prepare(`INSERT INTO scans (scan_id, host, started_at, finished_at, status, process_count)
+        VALUES (1, 'fixture-host', ?, ?, 'complete', ?)`).run(BASE_TIME, BASE_TIME + 1000, fixture.processes.length);
+      const cols = ['scan_id', ...PROCESS_SNAPSHOT_COLUMNS];
+      const insert = db.prepare(`INSERT INTO process_snapshots (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`);
+      fixture.processes.forEach((p, i) => insert.run({ scan_id: 1, ...fixtureProcess(p, i) }));
+      const insertLc = db.prepare(`INSERT INTO process_lifecycle (scan_id, ${LIFECYCLE_COLUMNS.join(', ')})
+        VALUES (1, ${LIFECYCLE_COLUMNS.map((c) => '@' + c).join(', ')})`);
+      fixture.lifecycle.forEach((l, i) => insertLc.run(fixtureLifecycle(l, i)));
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/** Expected findings match distinct rows by the columns they name; the counts must agree. */
+export function compareFindings(expected: readonly Record<string, unknown>[], rows: readonly Record<string, unknown>[]): string | null {
+  if (expected.length !== rows.length) {
+    return `expected ${expected.length} finding(s), got ${rows.length}`;
+  }
+  const unused = [...rows];
+  for (const want of expected) {
+    const i = unused.findIndex((row) => Object.entries(want).every(([k, v]) => String(row[k]) === String(v)));
+    if (i < 0) return `no row matches ${JSON.stringify(want)}`;
+    unused.splice(i, 1);
+  }
+  return null;
+}
+
+export async function runFixtures(rules: readonly Rule[], options: { timeoutMs: number }): Promise<FixtureResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'daemoneye-fixtures-'));
+  const sandbox = new RuleSandbox(join(dir, 'none.db'));
+  const results: FixtureResult[] = [];
+  let n = 0;
+  try {
+    for (const rule of rules) {
+      if (rule.fixtures.length === 0) {
+        results.push({ ruleId: rule.id, fixture: '(none)', passed: false, message: 'the rule has no fixtures', rows: [] });
+        continue;
+      }
+      for (const fixture of rule.fixtures) {
+        const path = join(dir, `fixture-${++n}.db`);
+        let rows: Record<string, unknown>[] = [];
+        let message: string | null;
+        try {
+          writeFixtureStore(path, fixture);
+          await sandbox.useDatabase(path);
+          rows = (await sandbox.run(rule.sql, { timeoutMs: options.timeoutMs, lastLifecycleId: 0, maxRows: 10_000 })).rows;
+          message = compareFindings(fixture.expect, rows);
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        results.push({ ruleId: rule.id, fixture: fixture.name, passed: message === null, message: message ?? 'ok', rows });
+        rmSync(path, { force: true });
+      }
+    }
+  } finally {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,68 @@
+// Runs the enabled SQL rules one after another in the sandbox, each with its own time budget. A rule
+// that fails or overruns is reported in its outcome and the others still run.
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+import type { DetectionContext, DetectionRun, Detector, Finding, RuleOutcome } from '../detector.ts';
+import type { Rule } from './rule.ts';
+import { RuleSandbox } from './rule-sandbox.ts';
+
+export interface SqlDetectorOptions {
+  readonly dbPath: string;
+  readonly rules: readonly Rule[];
+  readonly timeoutMs: number;
+  readonly maxRowsPerRule: number;
+}
+
+export class SqlDetector implements Detector {
+  readonly name = 'sql';
+  readonly #options: SqlDetectorOptions;
+  readonly #sandbox: RuleSandbox;
+
+  constructor(options: SqlDetectorOptions) {
+    this.#options = options;
+    this.#sandbox = new RuleSandbox(options.dbPath);
+  }
+
+  get rules(): readonly Rule[] {
+    return this.#options.rules;
+  }
+
+  get sandboxKills(): number {
+    return this.#sandbox.killed;
+  }
+
+  async detect(context: DetectionContext): Promise<DetectionRun> {
+    const findings: Finding[] = [];
+    const outcomes: RuleOutcome[] = [];
+    for (const rule of this.#options.rules) {
+      if (!rule.enabled) continue;
+      const cursor = context.cursors.get(rule.id) ?? 0;
+      const started = performance.now();
+      try {
+        const result = await this.#sandbox.run(rule.sql, {
+          timeoutMs: this.#options.timeoutMs,
+          lastLifecycleId: cursor,
+          maxRows: this.#options.maxRowsPerRule,
+        });
+        for (const row of result.rows) findings.push({ rule, row });
+        outcomes.push({
+          ruleId: rule.id, status: 'ok', durationMs: result.durationMs, rows: result.rows.length,
+          truncated: result.truncated, error: null, lifecycleCursor: context.lifecycleHead,
+          clearsWhenAbsent: rule.kind === 'state',
+        });
+      } catch (e) {
+        const timeout = e instanceof DaemonEyeError && e.code === 'DE_RULE_TIMEOUT';
+        // A failed run keeps the old cursor so the events it missed are seen next time.
+        outcomes.push({
+          ruleId: rule.id, status: timeout ? 'timeout' : 'error', durationMs: performance.now() - started, rows: 0,
+          truncated: false, error: (e as Error).message, lifecycleCursor: cursor,
+          clearsWhenAbsent: rule.kind === 'state',
+        });
+      }
+    }
+    return { findings, outcomes };
+  }
+
+  close(): Promise<void> {
+    return this.#sandbox.close();
+  }
+}

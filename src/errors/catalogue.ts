@@ -1,0 +1,147 @@
+// The one place where DaemonEye's error codes live. Callers match on `code`, never on message text.
+// docs/errors.md is checked against this table by src/errors/catalogue.test.ts, so add a row there
+// too when you add a code here. Codes are append-only: never reuse or rename one.
+
+export interface ErrorSpec {
+  /** What went wrong, in one line. */
+  readonly summary: string;
+  /** How to solve it: the first thing an operator should try. */
+  readonly hint: string;
+  /** Process exit code the CLI uses when this error ends a command. */
+  readonly exit: number;
+}
+
+export const ERRORS = {
+  DE_CONFIG_PARSE: {
+    summary: 'the configuration file is not valid YAML',
+    hint: 'fix the YAML syntax at the line shown; `daemoneye config check FILE` re-checks it',
+    exit: 2,
+  },
+  DE_CONFIG_INVALID: {
+    summary: 'a configuration key is unknown or has a value of the wrong type',
+    hint: 'correct the key named in the message (accepted values are listed); `daemoneye config check FILE`',
+    exit: 2,
+  },
+  DE_CONFIG_NOT_FOUND: {
+    summary: 'the configuration file named with --config does not exist or cannot be read',
+    hint: 'check the path and its permissions, or omit --config to use the defaults',
+    exit: 2,
+  },
+  DE_ENV_INVALID: {
+    summary: 'a DAEMONEYE_ environment variable does not name a configuration key or has a bad value',
+    hint: 'use DAEMONEYE_SECTION__KEY=value with `__` between levels, e.g. DAEMONEYE_AGENT__SCAN_INTERVAL=10',
+    exit: 2,
+  },
+  DE_DATA_DIR: {
+    summary: 'the data directory cannot be created or written',
+    hint: 'pass --data-dir to a writable directory, or run as a user that can write it',
+    exit: 2,
+  },
+  DE_STORE_OPEN: {
+    summary: 'the store (SQLite database) cannot be opened',
+    hint: 'check the file permissions in the data directory; `daemoneye doctor` checks the store',
+    exit: 3,
+  },
+  DE_STORE_CORRUPT: {
+    summary: 'the store file is not a valid SQLite database or failed its integrity check',
+    hint: 'the file was left untouched: move it aside (keep it as evidence) and DaemonEye will create a new store',
+    exit: 3,
+  },
+  DE_STORE_LOCKED: {
+    summary: 'the store is locked by another process',
+    hint: 'another `daemoneye run` probably uses this data directory; stop it or use another --data-dir',
+    exit: 3,
+  },
+  DE_STORE_TOO_NEW: {
+    summary: 'the store was written by a newer DaemonEye (schema version above this build)',
+    hint: 'upgrade DaemonEye, or point --data-dir at another directory',
+    exit: 3,
+  },
+  DE_STORE_MISSING: {
+    summary: 'there is no store in the data directory yet',
+    hint: 'run `daemoneye run --once` first, or pass the --data-dir the agent uses',
+    exit: 3,
+  },
+  DE_QUERY_INVALID: {
+    summary: 'the SQL query is not valid or not allowed',
+    hint: 'queries are read-only SELECTs over the tables in docs/schema.md; `daemoneye query --help`',
+    exit: 2,
+  },
+  DE_RULE_PARSE: {
+    summary: 'a rule file is not valid YAML or lacks required fields',
+    hint: 'compare the rule with docs/howto/add-a-rule.md; `daemoneye rules validate FILE` names the field',
+    exit: 2,
+  },
+  DE_RULE_SQL: {
+    summary: "a rule's SQL is not a single read-only SELECT, or uses a banned function or statement",
+    hint: 'rules are one SELECT (WITH allowed) over docs/schema.md tables; no ATTACH, PRAGMA or file functions',
+    exit: 2,
+  },
+  DE_RULE_TIMEOUT: {
+    summary: 'a rule ran past its time budget and was stopped',
+    hint: 'narrow the rule (filter early, avoid cross joins) or raise detection.rule_timeout_ms',
+    exit: 1,
+  },
+  DE_RULE_RUNTIME: {
+    summary: 'a rule failed while running',
+    hint: 'run its SQL with `daemoneye query` to see the error; the other rules keep running',
+    exit: 1,
+  },
+  DE_RULE_DUPLICATE: {
+    summary: 'two rule files declare the same rule id',
+    hint: 'rule ids are unique and never reused: rename one (and bump its version)',
+    exit: 2,
+  },
+  DE_RULE_FIXTURE: {
+    summary: "a rule's fixtures did not produce the alerts they expect",
+    hint: 'run `daemoneye rules test --rule ID` to see the expected and actual rows',
+    exit: 1,
+  },
+  DE_SOURCE_UNAVAILABLE: {
+    summary: 'a collection source cannot run on this host',
+    hint: 'see `daemoneye doctor` for the reason; the agent falls back to the sources that can run',
+    exit: 4,
+  },
+  DE_USAGE: {
+    summary: 'the command line is not valid',
+    hint: 'see `daemoneye COMMAND --help` for the options and examples',
+    exit: 2,
+  },
+  DE_INTERNAL: {
+    summary: 'an unexpected internal error',
+    hint: 'please report it with the output of `daemoneye doctor` and the log',
+    exit: 70,
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a stable code, a hint for the operator and the underlying cause. */
+export class DaemonEyeError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  override readonly cause: unknown;
+
+  constructor(code: ErrorCode, message?: string, options: { hint?: string; cause?: unknown } = {}) {
+    const spec = ERRORS[code];
+    super(message ?? spec.summary);
+    this.name = 'DaemonEyeError';
+    this.code = code;
+    this.hint = options.hint ?? spec.hint;
+    this.cause = options.cause;
+  }
+
+  get exitCode(): number {
+    return ERRORS[this.code].exit;
+  }
+
+  /** One block an operator can read: code, message, hint, and the cause's message if any. */
+  describe(): string {
+    const cause = this.cause instanceof Error ? `\n  cause: ${this.cause.message}` : '';
+    return `error ${this.code}: ${this.message}\n  hint: ${this.hint}${cause}`;
+  }
+}
+
+export function isDaemonEyeError(e: unknown, code?: ErrorCode): e is DaemonEyeError {
+  return e instanceof DaemonEyeError && (code === undefined || e.code === code);
+}

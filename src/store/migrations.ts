@@ -1,0 +1,139 @@
+// Schema migrations, applied in order; PRAGMA user_version records the last one applied.
+// Append-only: never edit a migration that has shipped, add the next one. A renamed column keeps
+// its old name as a view. docs/schema.md documents every table and column, and
+// src/store/schema-doc.test.ts fails when the two disagree.
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'scans, process snapshots and lifecycle, rules, alerts',
+    sql: `
+CREATE TABLE scans (
+  scan_id            INTEGER PRIMARY KEY,
+  host               TEXT    NOT NULL,
+  started_at         INTEGER NOT NULL,
+  finished_at        INTEGER,
+  status             TEXT    NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+  process_count      INTEGER NOT NULL DEFAULT 0,
+  inaccessible_count INTEGER NOT NULL DEFAULT 0,
+  vanished_count     INTEGER NOT NULL DEFAULT 0,
+  duration_ms        REAL
+);
+CREATE INDEX scans_started_at ON scans (started_at);
+
+CREATE TABLE process_snapshots (
+  scan_id            INTEGER NOT NULL REFERENCES scans (scan_id) ON DELETE CASCADE,
+  pid                INTEGER NOT NULL,
+  ppid               INTEGER,
+  name               TEXT    NOT NULL,
+  executable_path    TEXT,
+  command_line       TEXT    NOT NULL,
+  argv               TEXT    NOT NULL,
+  start_time         INTEGER NOT NULL,
+  start_ticks        INTEGER NOT NULL,
+  cpu_usage          REAL    NOT NULL,
+  memory_usage       INTEGER NOT NULL,
+  status             TEXT    NOT NULL,
+  executable_hash    TEXT,
+  hash_algorithm     TEXT,
+  hash_status        TEXT    NOT NULL,
+  user_id            INTEGER,
+  group_id           INTEGER,
+  effective_user_id  INTEGER,
+  effective_group_id INTEGER,
+  user_name          TEXT,
+  accessible         INTEGER NOT NULL,
+  file_exists        INTEGER,
+  cwd                TEXT,
+  tty                TEXT,
+  session_id         INTEGER,
+  pgid               INTEGER,
+  threads            INTEGER,
+  pid_ns             INTEGER,
+  mnt_ns             INTEGER,
+  net_ns             INTEGER,
+  container_id       TEXT,
+  environment        TEXT,
+  is_kernel_thread   INTEGER NOT NULL,
+  collection_time    INTEGER NOT NULL,
+  PRIMARY KEY (scan_id, pid)
+) WITHOUT ROWID;
+
+-- The latest complete scan: what rules written for DaemonEye's processes table expect.
+CREATE VIEW processes AS
+  SELECT * FROM process_snapshots
+  WHERE scan_id = (SELECT max(scan_id) FROM scans WHERE status = 'complete');
+
+CREATE TABLE process_lifecycle (
+  id               INTEGER PRIMARY KEY,
+  scan_id          INTEGER NOT NULL REFERENCES scans (scan_id) ON DELETE CASCADE,
+  event            TEXT    NOT NULL CHECK (event IN ('start', 'stop', 'changed')),
+  pid              INTEGER NOT NULL,
+  ppid             INTEGER,
+  name             TEXT    NOT NULL,
+  executable_path  TEXT,
+  command_line     TEXT    NOT NULL,
+  user_id          INTEGER,
+  start_time       INTEGER NOT NULL,
+  detected_at      INTEGER NOT NULL,
+  changed_fields   TEXT,
+  previous         TEXT
+);
+CREATE INDEX process_lifecycle_scan ON process_lifecycle (scan_id);
+
+CREATE TABLE rules (
+  rule_id           TEXT    PRIMARY KEY,
+  name              TEXT    NOT NULL,
+  version           INTEGER NOT NULL,
+  severity          TEXT    NOT NULL,
+  source            TEXT    NOT NULL,
+  enabled           INTEGER NOT NULL,
+  sql_sha256        TEXT    NOT NULL,
+  loaded_at         INTEGER NOT NULL,
+  last_run_at       INTEGER,
+  last_status       TEXT,
+  last_error        TEXT,
+  last_duration_ms  REAL,
+  last_lifecycle_id INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE alerts (
+  alert_id        INTEGER PRIMARY KEY,
+  alert_uuid      TEXT    NOT NULL UNIQUE,
+  rule_id         TEXT    NOT NULL,
+  rule_version    INTEGER NOT NULL,
+  rule_name       TEXT    NOT NULL,
+  severity        TEXT    NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  attack_ids      TEXT    NOT NULL,
+  tags            TEXT    NOT NULL,
+  host            TEXT    NOT NULL,
+  dedup_key       TEXT    NOT NULL,
+  pid             INTEGER,
+  process_name    TEXT,
+  executable_path TEXT,
+  command_line    TEXT,
+  process_start   INTEGER,
+  summary         TEXT    NOT NULL,
+  evidence        TEXT    NOT NULL,
+  scan_id         INTEGER,
+  first_seen      INTEGER NOT NULL,
+  last_seen       INTEGER NOT NULL,
+  occurrences     INTEGER NOT NULL DEFAULT 1,
+  cleared_at      INTEGER,
+  triage_status   TEXT    NOT NULL DEFAULT 'open' CHECK (triage_status IN ('open', 'acknowledged', 'resolved', 'false_positive')),
+  triage_note     TEXT
+);
+-- One open alert per rule and key: a finding is raised once until it clears.
+CREATE UNIQUE INDEX alerts_open_key ON alerts (rule_id, dedup_key) WHERE cleared_at IS NULL;
+CREATE INDEX alerts_first_seen ON alerts (first_seen);
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,49 @@
+// Retention by age, then by size. Whole scans are the unit (a scan's snapshots and lifecycle rows go
+// together through ON DELETE CASCADE), and the newest complete scan is always kept so `processes`
+// never goes empty. Alerts are evidence: they are not trimmed here.
+import type { Db } from './open-store.ts';
+
+export interface RetentionPolicy {
+  readonly maxAgeDays: number;
+  readonly maxSizeBytes: number;
+}
+
+export interface RetentionResult {
+  readonly scansDeleted: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
+export function applyRetention(db: Db, policy: RetentionPolicy, now = Date.now()): RetentionResult {
+  const bytesBefore = storeBytes(db);
+  const newest = (db.prepare(`SELECT max(scan_id) AS id FROM scans WHERE status = 'complete'`).get() as { id: number | null }).id ?? 0;
+  const cutoff = now - policy.maxAgeDays * 86_400_000;
+  let deleted = db.prepare('DELETE FROM scans WHERE started_at < ? AND scan_id < ?').run(cutoff, newest).changes;
+
+  // Size: drop the oldest tenth of the remaining scans at a time until under the cap, reclaiming pages.
+  const oldestBatch = db.prepare('SELECT scan_id FROM scans WHERE scan_id < ? ORDER BY scan_id LIMIT ?');
+  const drop = db.prepare('DELETE FROM scans WHERE scan_id <= ?');
+  for (let guard = 0; guard < 64 && usedBytes(db) > policy.maxSizeBytes; guard++) {
+    const count = (db.prepare('SELECT count(*) AS n FROM scans WHERE scan_id < ?').get(newest) as { n: number }).n;
+    if (count === 0) break;
+    const batch = oldestBatch.all(newest, Math.max(1, Math.ceil(count / 10))) as { scan_id: number }[];
+    deleted += drop.run(batch[batch.length - 1]!.scan_id).changes;
+  }
+  if (deleted > 0) {
+    db.pragma('incremental_vacuum');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+  return { scansDeleted: deleted, bytesBefore, bytesAfter: storeBytes(db) };
+}
+
+/** Pages holding data (file size minus free pages): what deleting rows actually shrinks. */
+function usedBytes(db: Db): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
+function storeBytes(db: Db): number {
+  return (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+}
