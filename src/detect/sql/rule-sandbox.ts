@@ -58,9 +58,13 @@ export class RuleSandbox {
     if (this.#child !== null && this.#child.exitCode === null && this.#child.connected) return;
     const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.#child = child;
-    child.on('message', (m: SandboxReply) => this.#settle(m));
+    // A child we already gave up on (killed at its budget) may still report: ignore it.
+    child.on('message', (m: SandboxReply) => {
+      if (this.#child === child) this.#settle(m);
+    });
     child.on('exit', (code, signal) => {
-      if (this.#child === child) this.#child = null;
+      if (this.#child !== child) return;
+      this.#child = null;
       this.#settle(new Error(`rule sandbox exited (code ${code}, signal ${signal})`));
     });
     await this.#waitFor('ready', 10_000);

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { isDaemonEyeError } from '../../errors/catalogue.ts';
+import { openStoreForWriting } from '../../store/open-store.ts';
+import { RuleSandbox } from './rule-sandbox.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'de-sandbox-'));
+const path = join(dir, 'store.db');
+const w = openStoreForWriting(path);
+w.exec(`INSERT INTO scans (host, started_at, status) VALUES ('h', 0, 'complete')`);
+w.exec(`INSERT INTO process_lifecycle (scan_id, event, pid, name, command_line, start_time, detected_at) VALUES
+  (1, 'start', 10, 'a', 'a', 0, 0), (1, 'start', 11, 'b', 'b', 0, 0), (1, 'stop', 12, 'c', 'c', 0, 0)`);
+const sandbox = new RuleSandbox(path);
+after(async () => {
+  await sandbox.close();
+  w.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a rule runs in the sandbox and sees new_lifecycle after its cursor', async () => {
+  const all = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 100 });
+  assert.deepEqual(all.rows.map((r) => r['pid']), [10, 11, 12]);
+  const later = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, lastLifecycleId: 2, maxRows: 100 });
+  assert.deepEqual(later.rows.map((r) => r['pid']), [12]);
+});
+
+test('a runaway query is killed at its budget and the next rule still runs', async () => {
+  const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
+  await assert.rejects(
+    sandbox.run(runaway, { timeoutMs: 300, lastLifecycleId: 0, maxRows: 10 }),
+    (e) => isDaemonEyeError(e, 'DE_RULE_TIMEOUT'),
+  );
+  assert.equal(sandbox.killed, 1);
+  const next = await sandbox.run('SELECT count(*) AS n FROM process_lifecycle', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 });
+  assert.deepEqual(next.rows, [{ n: 3 }]);
+});
+
+test('rows beyond maxRows are cut and flagged', async () => {
+  const r = await sandbox.run('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 50) SELECT x FROM c', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 });
+  assert.equal(r.rows.length, 10);
+  assert.equal(r.truncated, true);
+});
+
+test('the sandbox connection cannot write, even if validation were bypassed', async () => {
+  await assert.rejects(
+    sandbox.run('DELETE FROM scans', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 }),
+    (e) => isDaemonEyeError(e, 'DE_RULE_RUNTIME') && /read-only|readonly/.test(e.message),
+  );
+  assert.equal((w.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n, 1);
+});
+
+test('a SQL error is reported as DE_RULE_RUNTIME with the reason', async () => {
+  await assert.rejects(
+    sandbox.run('SELECT nope FROM scans', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 }),
+    (e) => isDaemonEyeError(e, 'DE_RULE_RUNTIME') && /no such column/.test(e.message),
+  );
+});
