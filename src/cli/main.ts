@@ -68,6 +68,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const invokedDirectly = process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
-if (invokedDirectly || process.env['DAEMONEYE_BIN'] === '1') {
+if (invokedDirectly) {
   process.exitCode = await main(process.argv.slice(2));
 }

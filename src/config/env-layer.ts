@@ -3,6 +3,7 @@
 // error that suggests the nearest one: a silently ignored DAEMONEYE_AGENT__SCAN_INTERVALL is exactly
 // the kind of misconfiguration a security monitor should not have.
 
+import { expandVars } from './expand-vars.ts';
 import { parseYaml } from './read-yaml.ts';
 import type { Problem } from './problems.ts';
 import { acceptsString, allKeyPaths, type KeyPath } from './schema-info.ts';
@@ -45,7 +46,11 @@ function parseValue(name: string, raw: string, path: readonly string[], problems
   if (acceptsString(path)) return YAML_NULL.test(raw) ? null : raw;
   const parsed = parseYaml(raw, name);
   for (const p of parsed.problems) problems.push({ ...p, code: 'DE_ENV_INVALID', where: name, text: `value is not valid YAML: ${p.text}` });
-  return parsed.data;
+  if (parsed.problems.length > 0) return undefined;
+  // Same cycle and depth checks as files (a cyclic sink object would pass the schema).
+  const checked = expandVars(parsed.data, null, () => name, path);
+  for (const p of checked.problems) problems.push({ ...p, code: 'DE_ENV_INVALID' });
+  return checked.data;
 }
 
 export function readEnvLayer(env: NodeJS.ProcessEnv): EnvLayer {

@@ -22,7 +22,8 @@ export interface Expanded {
   readonly hidden: Set<string>;
 }
 
-export function expandVars(data: unknown, env: NodeJS.ProcessEnv, locate: (path: KeyPath) => string): Expanded {
+/** With `env` null nothing is expanded: only the copy, cycle and depth checks run (environment values). */
+export function expandVars(data: unknown, env: NodeJS.ProcessEnv | null, locate: (path: KeyPath) => string, base: KeyPath = []): Expanded {
   const problems: Problem[] = [];
   const hidden = new Set<string>();
   const problem = (path: KeyPath, text: string) =>
@@ -39,7 +40,7 @@ export function expandVars(data: unknown, env: NodeJS.ProcessEnv, locate: (path:
       }
       used = true;
       const [, name, fallback] = ref as unknown as [string, string, string | undefined];
-      const value = env[name];
+      const value = env?.[name];
       if (fallback !== undefined && !value) return fallback;
       if (value === undefined) {
         problem(path, `\${${name}} is not set in the environment (write \${${name}:-default} to give a fallback)`);
@@ -63,13 +64,13 @@ export function expandVars(data: unknown, env: NodeJS.ProcessEnv, locate: (path:
 
   const ancestors = new Set<object>();
   const walk = (value: unknown, path: KeyPath): unknown => {
-    if (typeof value === 'string') return value.includes('${') ? expandString(value, path) : value;
+    if (typeof value === 'string') return env && value.includes('${') ? expandString(value, path) : value;
     if (value === null || typeof value !== 'object') return value;
     if (ancestors.has(value)) {
       problem(path, 'a YAML alias refers to a node that contains it (a cycle)');
       return null;
     }
-    if (path.length >= MAX_DEPTH) {
+    if (path.length - base.length >= MAX_DEPTH) {
       problem(path, `nested more than ${MAX_DEPTH} levels deep`);
       return null;
     }
@@ -89,6 +90,6 @@ export function expandVars(data: unknown, env: NodeJS.ProcessEnv, locate: (path:
     return out;
   };
 
-  const result = walk(data, []);
+  const result = walk(data, base);
   return { data: result, problems, hidden };
 }

@@ -109,6 +109,8 @@ test('oversized, endless, non-UTF-8 and non-file inputs are refused', { timeout:
 });
 
 test('hostile environment values are errors too', () => {
+  const cyclic = expectError('DE_ENV_INVALID', () => load({ env: { DAEMONEYE_ALERTING__SINKS: '[{type: x, a: &a [*a, *a]}]' } }));
+  assert.match(cyclic.message, /DAEMONEYE_ALERTING__SINKS: alerting\.sinks\[0\]\.a\[0\]: .*cycle/);
   for (const value of ['[[[[', '{a: &a [*a]}', '1e999', '\0', '${X}', '- a\n- b']) {
     try {
       load({ env: { DAEMONEYE_AGENT__SCAN_INTERVAL: value, DAEMONEYE_AGENT: value, DAEMONEYE_ALERTING__SINKS: value } });
