@@ -9,14 +9,15 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('troubleshooting checks (runtime, procfs, privileges, data dir, store, rules, kernel), each with a fix')
-    .option('-f, --format <format>', 'text | json', 'text')
+    .option('-f, --format <format>', 'text | json (default text)')
     .addHelpText('after', `
 Exit code: 0 all ok, 1 at least one warning, 2 at least one failure.
 
 Examples:
   sudo daemoneye doctor
   daemoneye doctor --format json | jq '.[] | select(.status != "ok")'`)
-    .action((opts: { format: string }, cmd: Command) => {
+    .action((opts: { format?: string }, cmd: Command) => {
+      const format = opts.format ?? cmd.optsWithGlobals<GlobalOptions>().format ?? 'text';
       const results: CheckResult[] = [runtimeCheck(), procfsCheck(), privilegeCheck()];
       let ctx: CliContext | null = null;
       try {
@@ -26,7 +27,7 @@ Examples:
         results.push({ name: 'config', status: 'fail', detail: (e as Error).message, fix: isDaemonEyeError(e) ? e.hint : 'fix the configuration' });
       }
       if (ctx !== null) results.push(dataDirCheck(ctx), storeCheck(ctx), rulesCheck(ctx), kernelCheck(ctx));
-      if (opts.format === 'json') {
+      if (format === 'json') {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');
       } else {
         for (const r of results) {
