@@ -6,7 +6,7 @@ import { JsonlFileSink } from '../sinks/jsonl-file-sink.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { StdoutSink } from '../sinks/stdout-sink.ts';
 import type { Logger } from './logger.ts';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export interface SinkSet {
   readonly sinks: readonly Sink[];
@@ -20,7 +20,7 @@ export function buildSinks(config: DaemonEyeConfig, dataDir: string): SinkSet {
   if (a.stdout.enabled) sinks.push(new StdoutSink(a.stdout.format));
   if (a.jsonl_file.enabled) {
     const p = a.jsonl_file.path;
-    sinks.push(new JsonlFileSink(p.startsWith('/') ? p : join(dataDir, p)));
+    sinks.push(new JsonlFileSink(isAbsolute(p) ? p : join(dataDir, p)));
   }
   return {
     sinks,

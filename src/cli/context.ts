@@ -1,9 +1,6 @@
 // What every command needs from the global flags: the effective config and the data directory.
 // Flags beat environment beats files beats defaults (docs/configuration.md).
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../config/load-config.ts';
-import type { DaemonEyeConfig } from '../config/schema.ts';
+import { loadConfig, type ResolvedConfig } from '../config/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../agent/logger.ts';
 
 export interface GlobalOptions {
@@ -14,25 +11,17 @@ export interface GlobalOptions {
 }
 
 export interface CliContext {
-  readonly config: DaemonEyeConfig;
+  readonly config: ResolvedConfig;
   readonly configSources: readonly string[];
   readonly dataDir: string;
   readonly log: Logger;
 }
 
-export function defaultDataDir(isRoot = process.getuid?.() === 0, home = homedir()): string {
-  return isRoot ? '/var/lib/daemoneye' : join(home, '.local', 'share', 'daemoneye');
-}
-
 export function buildContext(opts: GlobalOptions): CliContext {
-  const overrides: Record<string, Record<string, unknown>> = {};
-  if (opts.dataDir !== undefined) overrides['agent'] = { data_dir: opts.dataDir };
-  if (opts.logLevel !== undefined) overrides['logging'] = { level: opts.logLevel };
   const { config, sources } = loadConfig({
     ...(opts.config === undefined ? {} : { configFile: opts.config }),
     env: process.env,
-    overrides,
+    overrides: { agent: { data_dir: opts.dataDir }, logging: { level: opts.logLevel } },
   });
-  const dataDir = config.agent.data_dir ?? defaultDataDir();
-  return { config, configSources: sources, dataDir, log: createLogger(config.logging.level) };
+  return { config, configSources: sources, dataDir: config.agent.data_dir, log: createLogger(config.logging.level) };
 }

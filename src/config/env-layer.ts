@@ -63,17 +63,19 @@ export function readEnvLayer(env: NodeJS.ProcessEnv): EnvLayer {
     const raw = env[name];
     // Empty counts as unset: service managers and compose files often pass VAR= for "not set".
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || raw === '') continue;
-    const alias = ENV_ALIASES[name];
+    const alias = ENV_ALIASES[name.toUpperCase()];
     if (alias === 'config_file') {
       configFile = raw;
       continue;
     }
-    const path = alias ?? valid.get(name);
+    // Names are matched case-insensitively, as on Windows, where the environment is.
+    const path = alias ?? valid.get(name.toUpperCase());
     if (!path) {
       const near = nearest(name, [...valid.keys(), ...Object.keys(ENV_ALIASES)])!;
-      const key = valid.get(near)?.join('.') ?? ENV_ALIASES[near];
+      const target = valid.get(near) ?? ENV_ALIASES[near];
+      const meaning = Array.isArray(target) ? target.join('.') : 'the --config file';
       problems.push({ code: 'DE_ENV_INVALID', where: name, key: '',
-        text: `does not name a configuration key; the nearest valid variable is ${near}${typeof key === 'string' ? ` (${key})` : ''}` });
+        text: `does not name a configuration key; the nearest valid variable is ${near} (${meaning})` });
       continue;
     }
     const before = problems.length;

@@ -112,6 +112,8 @@ test('environment overrides a nested number, a list and a string, and supports t
   // The canonical name wins over the alias, whatever the order in the environment.
   const both = load({ env: { DAEMONEYE_LOGGING__LEVEL: 'warn', DAEMONEYE_LOG_LEVEL: 'debug' } });
   assert.equal(both.config.logging.level, 'warn');
+  assert.equal(load({ env: { daemoneye_agent__scan_interval: '7' } }).config.agent.scan_interval, 30, 'the prefix is upper case');
+  assert.equal(load({ env: { DAEMONEYE_Agent__Scan_Interval: '7' } }).config.agent.scan_interval, 7, 'names are case-insensitive');
   // A deeper variable wins over a shallower one that sets the same key.
   const nested = load({ env: { DAEMONEYE_AGENT: '{scan_interval: 5, host_name: h}', DAEMONEYE_AGENT__SCAN_INTERVAL: '6' } });
   assert.deepEqual([nested.config.agent.scan_interval, nested.config.agent.host_name], [6, 'h']);
@@ -216,6 +218,8 @@ test('${VAR} references are expanded from the environment; a missing one is name
 
 test('an empty file and a comment-only file are an empty configuration; a non-mapping is not', () => {
   const dir = tempDir();
+  const commentedOut = writeFile(dir, 's.yaml', 'logging:\n  # level: debug\nenterprise:\n  analytics:\n');
+  assert.equal(load({ userFile: commentedOut }).config.enterprise.analytics.anomaly_threshold, 0.8, 'an empty section is absent');
   assert.equal(load({ userFile: writeFile(dir, 'e.yaml', '') }).config.agent.scan_interval, 30);
   assert.equal(load({ userFile: writeFile(dir, 'c.yaml', '# nothing\n') }).config.agent.scan_interval, 30);
   const list = expectError('DE_CONFIG_INVALID', () => load({ userFile: writeFile(dir, 'l.yaml', '- agent\n') }));

@@ -15,7 +15,7 @@ import { byPosition, problemsError, problemsFromIssues, type Problem } from './p
 import { readYamlFile } from './read-yaml.ts';
 import { resolveConfig, type ResolvedConfig } from './resolve-config.ts';
 import { configSchema, type DaemonEyeConfig } from './schema.ts';
-import { childKeys, type KeyPath } from './schema-info.ts';
+import { allKeyPaths, childKeys, schemaAt, type KeyPath } from './schema-info.ts';
 
 export interface LoadConfigOptions {
   /** `--config FILE` (else DAEMONEYE_CONFIG): must exist; takes the user file's place. */
@@ -54,6 +54,16 @@ function valueAt(data: unknown, path: KeyPath): unknown {
   return v;
 }
 
+/** `logging:` with every key commented out is null in YAML: read it as an absent section. Mutates. */
+function dropEmptySections(data: Record<string, unknown>): Record<string, unknown> {
+  for (const path of allKeyPaths()) {
+    if (schemaAt(path)?.type !== 'object') continue;
+    const parent = valueAt(data, path.slice(0, -1));
+    if (isPlainObject(parent) && parent[path.at(-1)!] === null) delete parent[path.at(-1)!];
+  }
+  return data;
+}
+
 /** A file as a layer; null when an optional file does not exist. */
 function fileLayer(file: string, env: NodeJS.ProcessEnv, required: boolean): Layer | null {
   const source = readYamlFile(file);
@@ -69,7 +79,8 @@ function fileLayer(file: string, env: NodeJS.ProcessEnv, required: boolean): Lay
     return { source: file, code: 'DE_CONFIG_INVALID', data: undefined, locate: source.locate, problems: [{ code: 'DE_CONFIG_INVALID', where: source.locate([]), key: '', text }] };
   }
   const expanded = expandVars(data, env, source.locate);
-  return { source: file, code: 'DE_CONFIG_INVALID', data: expanded.data, problems: expanded.problems, locate: source.locate, hidden: expanded.hidden };
+  const layerData = isPlainObject(expanded.data) ? dropEmptySections(expanded.data) : expanded.data;
+  return { source: file, code: 'DE_CONFIG_INVALID', data: layerData, problems: expanded.problems, locate: source.locate, hidden: expanded.hidden };
 }
 
 /** Schema problems of one layer; keys that already have a problem (e.g. a missing ${VAR}) are not reported twice. */
@@ -116,7 +127,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     const userFile = options.userFile === undefined ? userConfigFile(homeDir, env) : options.userFile;
     if (userFile) add(fileLayer(userFile, env, false));
   }
-  add({ source: 'environment', code: 'DE_ENV_INVALID', data: envLayer.data, problems: envLayer.problems, locate: envLayer.owner });
+  add({ source: 'environment', code: 'DE_ENV_INVALID', data: dropEmptySections(envLayer.data), problems: envLayer.problems, locate: envLayer.owner });
   const overrides = withoutUndefined(options.overrides ?? {});
   if (isPlainObject(overrides) && Object.keys(overrides).length > 0) {
     add({ source: FLAGS, code: 'DE_CONFIG_INVALID', data: overrides, problems: [], locate: () => FLAGS });

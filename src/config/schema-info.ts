@@ -25,9 +25,14 @@ export interface JsonSchemaNode {
 
 let cached: JsonSchemaNode | undefined;
 
-/** The configuration as JSON Schema (input side: every key optional, defaults shown). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object') for (const x of Object.values(Object.freeze(v))) deepFreeze(x);
+  return v;
+}
+
+/** The configuration as JSON Schema (input side: every key optional, defaults shown). Frozen: shared. */
 export function configJsonSchema(): JsonSchemaNode {
-  cached ??= z.toJSONSchema(configSchema, { io: 'input' }) as JsonSchemaNode;
+  cached ??= deepFreeze(z.toJSONSchema(configSchema, { io: 'input' }) as JsonSchemaNode);
   return cached;
 }
 

@@ -1,7 +1,6 @@
 // `daemoneye config check FILE`: validate a config file and say which enabled features are not active.
 import type { Command } from 'commander';
-import { describeConfig } from '../../config/config-report.ts';
-import { loadConfig } from '../../config/load-config.ts';
+import { checkConfigFile, describeConfig } from '../../config/index.ts';
 import { formatRows } from '../output.ts';
 
 export function registerConfig(program: Command): void {
@@ -19,7 +18,7 @@ Examples:
   daemoneye config check /etc/daemoneye/config.yaml
   daemoneye config check examples/enterprise.yaml --print`)
     .action((file: string, opts: { print?: boolean }) => {
-      const { config: cfg, sources } = loadConfig({ configFile: file, env: process.env, userFile: '/nonexistent', systemFile: '/nonexistent' });
+      const { config: cfg, sources } = checkConfigFile(file, process.env);
       process.stdout.write(`${file}: valid (sources: ${sources.join(', ') || 'defaults'})\n\n`);
       const features = describeConfig(cfg);
       process.stdout.write(formatRows(features as unknown as Record<string, unknown>[], 'table'));

@@ -13,7 +13,20 @@ test('parses a real stat line', () => {
   assert.deepEqual(s, {
     pid: 4242, comm: 'bash', state: 'S', ppid: 4200, pgrp: 4242, session: 4242, ttyNr: 34816,
     flags: 4194560, utime: 12, stime: 7, numThreads: 1, startTicks: 123456, rssPages: 1320,
+    imageMarker: '',
   });
+});
+
+test('image marker from the stack and argument/environment addresses', () => {
+  const line = (stack: string, arg: string, env: string, envEnd: string) =>
+    '7 (sleep) S 1 7 7 0 -1 4194304 90 0 0 0 0 0 0 0 20 0 1 0 500 8581120 256 18446744073709551615 ' +
+    `94556 94600 ${stack} 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 94700 94800 98000 ${arg} 140727650 ${env} ${envEnd} 0\n`;
+  assert.equal(parseStat(line('140727594', '140727600', '140727650', '140727700'))?.imageMarker,
+    '140727594:140727600:140727650:140727700');
+  // Hidden from readers without ptrace access: all zero, so unknown.
+  assert.equal(parseStat(line('0', '0', '0', '0'))?.imageMarker, '');
+  // Addresses beyond 2^53 (5-level paging) do not make the line malformed.
+  assert.equal(parseStat(line('72057594037927935', '1', '2', '3'))?.imageMarker, '72057594037927935:1:2:3');
 });
 
 test('comm with spaces and parentheses is cut at the last ")"', () => {

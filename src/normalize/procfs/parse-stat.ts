@@ -23,11 +23,17 @@ export interface ProcStat {
   readonly startTicks: number;
   /** Resident set size, in pages. */
   readonly rssPages: number;
+  /**
+   * Where the stack and the argument and environment blocks of the current program image start.
+   * execve maps a new image at new (randomised) addresses, so a change means the process exec'ed.
+   * Empty when the kernel hides them (no ptrace access) or is older than 3.5: treat as unknown.
+   */
+  readonly imageMarker: string;
 }
 
 // Indices into the fields that follow ") " (field 3, state, is index 0); see proc_pid_stat(5).
 const STATE = 0, PPID = 1, PGRP = 2, SESSION = 3, TTY_NR = 4, FLAGS = 6, UTIME = 11, STIME = 12;
-const NUM_THREADS = 17, STARTTIME = 19, RSS = 21;
+const NUM_THREADS = 17, STARTTIME = 19, RSS = 21, STARTSTACK = 25, ARG_START = 45, ENV_START = 47, ENV_END = 48;
 
 /** Parses the text of /proc/PID/stat; null when it is not in the kernel's format. */
 export function parseStat(text: string): ProcStat | null {
@@ -62,6 +68,13 @@ export function parseStat(text: string): ProcStat | null {
   // rss is signed in the kernel and can read slightly negative during teardown; clamp rather than reject.
   return {
     pid, comm: text.slice(open + 2, close), state, ppid, pgrp, session, ttyNr, flags, utime, stime,
-    numThreads, startTicks, rssPages: rssPages < 0 ? 0 : rssPages,
+    numThreads, startTicks, rssPages: rssPages < 0 ? 0 : rssPages, imageMarker: imageMarker(f),
   };
+}
+
+// Kept as text: these are addresses, and with 5-level paging they exceed 2^53.
+function imageMarker(f: readonly string[]): string {
+  if (f.length <= ENV_END) return '';
+  const marker = `${f[STARTSTACK]}:${f[ARG_START]}:${f[ENV_START]}:${f[ENV_END]}`;
+  return marker === '0:0:0:0' ? '' : marker;
 }

@@ -16,13 +16,14 @@ import { parseDecimal } from '../../normalize/procfs/parse-decimal.ts';
 import { parseNsLink } from '../../normalize/procfs/parse-ns-link.ts';
 import { parseCmdline, pickEnvironment } from '../../normalize/procfs/parse-nul-list.ts';
 import { parseBootTime, parseUptime } from '../../normalize/procfs/parse-proc-stat.ts';
-import { parseStat } from '../../normalize/procfs/parse-stat.ts';
+import { parseStat, type ProcStat } from '../../normalize/procfs/parse-stat.ts';
 import { parseStatus } from '../../normalize/procfs/parse-status.ts';
 import { processStateName } from '../../normalize/procfs/process-state.ts';
 import { ttyName } from '../../normalize/procfs/tty-name.ts';
 import type { ProcessScan, SnapshotSource, SourceHealth } from '../source.ts';
 import { CpuTracker } from './cpu-tracker.ts';
 import { resolveDeletedExe } from './exe-link.ts';
+import { ImageMemo } from './image-memo.ts';
 import { ExecutableHasher, HASH_NONE, type ExecutableHasherOptions, type HashOutcome } from './executable-hasher.ts';
 import { clockTicksPerSecond, pageSizeBytes } from './host-constants.linux.ts';
 import { errnoCode, isDenied, isGone, ProcReader } from './proc-reader.ts';
@@ -67,6 +68,7 @@ export class ProcfsScanner implements SnapshotSource {
   readonly #reader: ProcReader;
   readonly #hasher: ExecutableHasher;
   readonly #users: UserNames;
+  readonly #memo = new ImageMemo();
   readonly #yieldEvery: number;
   readonly #counts = new Map<string, number>();
   #clock: HostClock | null = null;
@@ -101,6 +103,7 @@ export class ProcfsScanner implements SnapshotSource {
     this.#uptimeAt = { sec: this.#readUptime(startedAt, clock.bootSec), mono: performance.now() };
     this.#users.refresh();
     clock.cpu.beginScan();
+    this.#memo.beginScan();
     const decodeErrorsBefore = this.#decodeErrors();
     const snapshots: ProcessSnapshot[] = [];
     let vanished = 0;
@@ -124,6 +127,7 @@ export class ProcfsScanner implements SnapshotSource {
       }
     }
     clock.cpu.endScan();
+    this.#memo.endScan();
     const finishedAt = Date.now();
     this.#bump('scans');
     this.#bump('processes_read', snapshots.length);
@@ -210,17 +214,14 @@ export class ProcfsScanner implements SnapshotSource {
     let cwd: string | null = null;
     let containerId: string | null = null;
     if (!kernel && !zombie) {
-      const envText = this.#optionalText(dir + 'environ');
-      if (envText !== null) environment = JSON.stringify(pickEnvironment(envText, this.#allow));
-      if (envText !== null && r.truncated) this.#bump('truncated.environ');
-      const target = this.#optionalLink(dir + 'exe');
-      if (target === null) {
+      environment = this.#environment(dir, pid, st);
+      const exeStat = this.#statExe(dir + 'exe');
+      if (exeStat === undefined) {
         // Denied: there is an executable we may not see. Gone: a process mid-exit, confirmed below.
         if (!isGone(r.error)) hash = UNREADABLE;
       } else {
-        const exeStat = this.#statExe(dir + 'exe');
-        [exePath, fileExists] = resolveDeletedExe(target, exeStat);
-        hash = exeStat === undefined ? UNREADABLE : this.#hasher.hash(dir + 'exe', exeStat);
+        [exePath, fileExists] = this.#exePath(dir, pid, st.startTicks, exeStat) ?? [null, null];
+        hash = this.#hasher.hash(dir + 'exe', exeStat);
       }
       cwd = this.#optionalLink(dir + 'cwd');
       const cgroupText = this.#optionalText(dir + 'cgroup');
@@ -291,11 +292,34 @@ export class ProcfsScanner implements SnapshotSource {
     return target;
   }
 
+  #environment(dir: string, pid: number, st: ProcStat): string | null {
+    const known = this.#memo.environment(pid, st.startTicks, st.imageMarker);
+    if (known !== undefined) return known;
+    const text = this.#optionalText(dir + 'environ');
+    if (text === null) return null;
+    if (this.#reader.truncated) this.#bump('truncated.environ');
+    const environment = JSON.stringify(pickEnvironment(text, this.#allow));
+    this.#memo.rememberEnvironment(pid, st.startTicks, st.imageMarker, environment);
+    return environment;
+  }
+
+  #exePath(dir: string, pid: number, startTicks: number, exeStat: Stats): readonly [string, 0 | 1] | null {
+    const exeKey = `${exeStat.dev}:${exeStat.ino}:${exeStat.ctimeMs}:${exeStat.nlink}`;
+    const known = this.#memo.exe(pid, startTicks, exeKey);
+    if (known !== undefined) return known;
+    const target = this.#optionalLink(dir + 'exe');
+    if (target === null) return null;
+    const [path, exists] = resolveDeletedExe(target, exeStat);
+    this.#memo.rememberExe(pid, startTicks, exeKey, path, exists);
+    return [path, exists];
+  }
+
   #statExe(path: string): Stats | undefined {
     try {
       return statSync(path);
     } catch (e) {
-      this.#optionalFailed(errnoCode(e));
+      this.#reader.error = errnoCode(e);
+      this.#optionalFailed(this.#reader.error);
       return undefined;
     }
   }
