@@ -172,6 +172,27 @@ describe('daemoneye run (continuous)', () => {
     assert.equal(orphans.n, 0);
   });
 
+  test('SIGKILL mid-run loses nothing committed: a restart takes over and the store is consistent', async () => {
+    const data = join(work, 'data-kill');
+    const agent = cliAsync(['--data-dir', data, 'run', '--interval', '1']);
+    children.push(agent);
+    let stderr = '';
+    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 600 && !stderr.includes(' cycle scan=2 '); i++) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise((resolve) => agent.on('exit', resolve));
+    agent.kill('SIGKILL');
+    await exited;
+    const r = cli(['--data-dir', data, 'run', '--once']);
+    assert.equal(r.status, 0, r.stderr);
+    const db = new Database(join(data, 'daemoneye.db'), { readonly: true });
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    const counts = db.prepare(`SELECT s.scan_id, s.process_count, count(p.pid) AS stored FROM scans s
+      LEFT JOIN process_snapshots p USING (scan_id) GROUP BY s.scan_id`).all() as { process_count: number; stored: number }[];
+    db.close();
+    assert.ok(counts.length >= 3);
+    for (const c of counts) assert.equal(c.stored, c.process_count, 'every scan is whole');
+  });
+
   test('a stale lock left by a killed agent is taken over', () => {
     const data = join(work, 'data-stale');
     mkdirSync(data, { recursive: true });
