@@ -21,7 +21,7 @@ export interface HashOutcome {
 export interface ExecutableHasherOptions {
   /** Files up to this size are hashed during the scan (default 16 MiB). */
   readonly inlineMaxBytes?: number;
-  /** Files above this size are not hashed at all: 'too_large' (default 256 MiB). */
+  /** Files above this size are not hashed at all: 'too_large' (default 256 MiB). 0 turns hashing off. */
   readonly maxBytes?: number;
   /** Cached results kept, least recently used evicted first (default 20,000). */
   readonly cacheEntries?: number;
@@ -69,6 +69,8 @@ export class ExecutableHasher {
    * statSync(path) so the file is not stat'ed twice.
    */
   hash(path: string, st?: Stats): HashOutcome {
+    // Hashing turned off (collection.hash_executables: false): not hashed, nothing read or cached.
+    if (this.#max <= 0) return HASH_NONE;
     if (st === undefined) {
       try {
         st = statSync(path);
@@ -95,7 +97,7 @@ export class ExecutableHasher {
   }
 
   counters(): Readonly<Record<string, number>> {
-    return { ...this.#counts, hash_cache_entries: this.#cache.size };
+    return { ...this.#counts }; // monotonic only, per the Source contract (the cache size is not)
   }
 
   /** Resolves when no background hash is queued or running (tests, orderly shutdown). */
