@@ -8,6 +8,7 @@
 // Objects use .prefault({}) rather than .default({}) so that the inner defaults are filled in.
 
 import { z } from 'zod';
+import { DEFAULT_ENVIRONMENT_ALLOW_LIST } from '../sources/procfs/environment-allow-list.ts';
 
 const int = (min: number, max: number, dflt: number) => z.number().int().min(min).max(max).default(dflt);
 const flag = (dflt = false) => z.boolean().default(dflt);
@@ -18,13 +19,8 @@ const httpUrl = () => z.url({ protocol: /^https?$/ });
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
-/** Variables worth keeping from a process's environment: loader hijacks, shells, proxies, containers. */
-export const DEFAULT_ENV_ALLOWLIST = [
-  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'LD_DEBUG', 'PATH', 'HOME', 'USER', 'SHELL',
-  'SSH_CONNECTION', 'SSH_CLIENT', 'SUDO_USER', 'SUDO_COMMAND', 'container', 'KUBERNETES_SERVICE_HOST',
-  'HISTFILE', 'PROMPT_COMMAND', 'PYTHONPATH', 'NODE_OPTIONS', 'PERL5LIB', 'RUBYLIB', 'http_proxy',
-  'https_proxy',
-];
+/** Variables worth keeping from a process's environment: one list, kept beside the collector that uses it. */
+export const DEFAULT_ENV_ALLOWLIST: readonly string[] = DEFAULT_ENVIRONMENT_ALLOW_LIST;
 
 const agent = z.strictObject({
   host_name: text().nullable().default(null),

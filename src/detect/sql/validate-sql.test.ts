@@ -13,6 +13,7 @@ test('accepts SELECT and WITH over the schema, including new_lifecycle', () => {
   validateSelect(db, 'WITH p AS (SELECT * FROM processes) SELECT count(*) FROM p');
   validateSelect(db, "SELECT * FROM new_lifecycle WHERE event = 'start'");
   validateSelect(db, "SELECT 'load_extension(x)' AS harmless_string -- readfile() in a comment");
+  validateSelect(db, "SELECT replace(command_line, ' ', '') AS squeezed FROM processes");
 });
 
 test('rejects writes, schema changes and transaction control', () => {
@@ -20,6 +21,7 @@ test('rejects writes, schema changes and transaction control', () => {
   rejects("UPDATE alerts SET severity = 'low'", /UPDATE/);
   rejects('INSERT INTO rules VALUES (1)', /INSERT/);
   rejects('DROP TABLE alerts', /DROP/);
+  rejects("REPLACE INTO rules (rule_id) VALUES ('x')", /REPLACE/);
   rejects('WITH x AS (SELECT 1) DELETE FROM alerts', /DELETE is not allowed/);
   rejects('BEGIN', /BEGIN/);
 });

@@ -85,7 +85,9 @@ export function checkSqlText(sql: string, code: ErrorCode = 'DE_RULE_SQL'): void
     const t = tokens[k]!;
     if (t.kind !== 'word') continue;
     const upper = t.text.toUpperCase();
-    if ((BANNED_KEYWORDS as readonly string[]).includes(upper)) {
+    // replace(x, y, z) is a harmless string function; REPLACE as a statement is a write.
+    const isCall = tokens[k + 1]?.text === '(';
+    if ((BANNED_KEYWORDS as readonly string[]).includes(upper) && !(isCall && upper === 'REPLACE')) {
       throw new DaemonEyeError(code, `${upper} is not allowed (at offset ${t.offset}): rules and queries only read`);
     }
     const lower = t.text.toLowerCase();
