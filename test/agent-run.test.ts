@@ -143,16 +143,22 @@ describe('daemoneye run --once', () => {
   });
 });
 
+/** Starts `daemoneye run --interval 1` and resolves once it has logged `cycles` cycles. */
+async function startAgent(data: string, cycles: number): Promise<{ agent: ChildProcess; log: () => string }> {
+  const agent = cliAsync(['--data-dir', data, 'run', '--interval', '1']);
+  children.push(agent);
+  let stderr = '';
+  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const seen = () => stderr.split('\n').filter((l) => l.includes(' cycle ')).length;
+  for (let i = 0; i < 1200 && seen() < cycles; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(seen() >= cycles, `${cycles} cycles expected, log:\n${stderr}`);
+  return { agent, log: () => stderr };
+}
+
 describe('daemoneye run (continuous)', () => {
   test('scans on its interval, refuses a second agent on the same store, and stops cleanly on SIGTERM', async () => {
     const data = join(work, 'data-loop');
-    const agent = cliAsync(['--data-dir', data, 'run', '--interval', '1']);
-    children.push(agent);
-    let stderr = '';
-    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const cycles = () => stderr.split('\n').filter((l) => l.includes(' cycle ')).length;
-    for (let i = 0; i < 600 && cycles() < 2; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(cycles() >= 2, `two cycles expected, log:\n${stderr}`);
+    const { agent, log } = await startAgent(data, 2);
 
     const second = cli(['--data-dir', data, 'run', '--once']);
     assert.equal(second.status, 3);
@@ -161,7 +167,7 @@ describe('daemoneye run (continuous)', () => {
     const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));
     agent.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.match(stderr, /stopping signal="SIGTERM"[\s\S]*agent stopped/);
+    assert.match(log(), /stopping signal="SIGTERM"[\s\S]*agent stopped/);
     assert.equal(existsSync(join(data, 'agent.lock')), false, 'the lock is released');
     const db = new Database(join(data, 'daemoneye.db'), { readonly: true });
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
@@ -174,11 +180,7 @@ describe('daemoneye run (continuous)', () => {
 
   test('SIGKILL mid-run loses nothing committed: a restart takes over and the store is consistent', async () => {
     const data = join(work, 'data-kill');
-    const agent = cliAsync(['--data-dir', data, 'run', '--interval', '1']);
-    children.push(agent);
-    let stderr = '';
-    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    for (let i = 0; i < 600 && !stderr.includes(' cycle scan=2 '); i++) await new Promise((r) => setTimeout(r, 50));
+    const { agent } = await startAgent(data, 2);
     const exited = new Promise((resolve) => agent.on('exit', resolve));
     agent.kill('SIGKILL');
     await exited;
