@@ -102,6 +102,26 @@ export const ERRORS = {
     hint: 'see `daemoneye doctor` for the reason; the agent falls back to the sources that can run',
     exit: 4,
   },
+  DE_SINK_DELIVERY: {
+    summary: 'an alert sink could not deliver: the receiver refused, timed out or was unreachable',
+    hint: 'the alert stays in the outbox and is retried with backoff; `daemoneye alerts deliveries` shows the state',
+    exit: 1,
+  },
+  DE_SINK_CONFIG: {
+    summary: 'an alert sink is configured wrongly (address, URL, TLS files or credentials)',
+    hint: 'check alerting.sinks in the configuration; `daemoneye config check FILE` validates it',
+    exit: 2,
+  },
+  DE_LEDGER_TAMPERED: {
+    summary: 'the audit ledger does not verify: an entry or checkpoint was edited, removed, reordered or inserted',
+    hint: 'keep the store as evidence; the first bad sequence number is in the message',
+    exit: 5,
+  },
+  DE_LEDGER_KEY: {
+    summary: 'the audit ledger signing key cannot be created or read',
+    hint: 'the key lives in DATA_DIR/ledger-key.pem (mode 0600): check its permissions and owner',
+    exit: 5,
+  },
   DE_USAGE: {
     summary: 'the command line is not valid',
     hint: 'see `daemoneye COMMAND --help` for the options and examples',

@@ -8,6 +8,7 @@ import type { Sink } from './sink.ts';
 
 export class JsonlFileSink implements Sink {
   readonly name = 'jsonl_file';
+  readonly type = 'jsonl_file';
   readonly path: string;
 
   constructor(path: string) {

@@ -7,6 +7,7 @@ export type StdoutFormat = 'auto' | 'human' | 'json';
 
 export class StdoutSink implements Sink {
   readonly name = 'stdout';
+  readonly type = 'stdout';
   readonly #human: boolean;
   readonly #colour: boolean;
   readonly #out: NodeJS.WritableStream & { isTTY?: boolean };

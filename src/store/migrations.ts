@@ -134,6 +134,74 @@ CREATE UNIQUE INDEX alerts_open_key ON alerts (rule_id, dedup_key) WHERE cleared
 CREATE INDEX alerts_first_seen ON alerts (first_seen);
 `,
   },
+  {
+    version: 2,
+    description: 'alert delivery outbox and dead letters',
+    sql: `
+-- One row per alert and sink still to deliver, written in the transaction that creates the alert.
+-- A row is deleted only after the receiver acknowledged the alert (docs/adr/0005).
+CREATE TABLE alert_outbox (
+  sink            TEXT    NOT NULL,
+  alert_id        INTEGER NOT NULL REFERENCES alerts (alert_id),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (sink, alert_id)
+) WITHOUT ROWID;
+CREATE INDEX alert_outbox_due ON alert_outbox (sink, next_attempt_at);
+
+-- Alerts a sink gave up on after delivery.max_attempts tries; \`daemoneye alerts redrive\` re-queues them.
+CREATE TABLE alert_dead_letters (
+  sink       TEXT    NOT NULL,
+  alert_id   INTEGER NOT NULL REFERENCES alerts (alert_id),
+  attempts   INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  dead_at    INTEGER NOT NULL,
+  PRIMARY KEY (sink, alert_id)
+) WITHOUT ROWID;
+
+-- Per sink: what was delivered, suppressed as a duplicate, or dead-lettered, and the breaker state.
+CREATE TABLE sink_status (
+  sink                 TEXT    PRIMARY KEY,
+  type                 TEXT    NOT NULL,
+  delivered            INTEGER NOT NULL DEFAULT 0,
+  suppressed           INTEGER NOT NULL DEFAULT 0,
+  dead_lettered        INTEGER NOT NULL DEFAULT 0,
+  failures             INTEGER NOT NULL DEFAULT 0,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  circuit              TEXT    NOT NULL DEFAULT 'closed' CHECK (circuit IN ('closed', 'open', 'half_open')),
+  last_error           TEXT,
+  last_success_at      INTEGER,
+  last_failure_at      INTEGER
+);
+`,
+  },
+  {
+    version: 3,
+    description: 'tamper-evident audit ledger (RFC 6962 Merkle tree, signed checkpoints)',
+    sql: `
+-- Append-only: sequence numbers start at 0 without gaps; entry is canonical JSON; leaf_hash is
+-- SHA-256(0x00 || entry) as RFC 6962 defines a Merkle leaf.
+CREATE TABLE ledger_entries (
+  seq         INTEGER PRIMARY KEY,
+  kind        TEXT    NOT NULL,
+  entry       TEXT    NOT NULL,
+  leaf_hash   BLOB    NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+
+-- Signed tree heads: the Merkle root over entries 0..tree_size-1, signed with the agent's Ed25519 key.
+CREATE TABLE ledger_checkpoints (
+  tree_size  INTEGER PRIMARY KEY,
+  root_hash  BLOB    NOT NULL,
+  signed_at  INTEGER NOT NULL,
+  key_id     TEXT    NOT NULL,
+  signature  BLOB    NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
