@@ -14,8 +14,7 @@ import { SqlDetector } from '../detect/sql/sql-detector.ts';
 import type { DaemonEyeError } from '../errors/catalogue.ts';
 import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
-import type { SinkSet } from './sink-set.ts';
-import { buildSinks } from './sink-set.ts';
+import { Delivery } from './delivery.ts';
 import { createSnapshotSource } from './sources.linux.ts';
 import type { ProcessScan, SnapshotSource } from '../sources/source.ts';
 import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts';
@@ -52,7 +51,7 @@ export class Agent {
   readonly #recorder: AlertRecorder;
   readonly #source: SnapshotSource;
   readonly #detectors: Detector[];
-  readonly #sinks: SinkSet;
+  readonly #delivery: Delivery;
   readonly #lifecycleHead;
   #previous: Map<string, ProcessSnapshot> | null;
   #lastRetention = 0;
@@ -72,7 +71,8 @@ export class Agent {
       throw e;
     }
     this.#writer = new ScanWriter(this.#db);
-    this.#recorder = new AlertRecorder(this.#db, this.host);
+    this.#delivery = new Delivery(this.#db, config, dataDir, log);
+    this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => this.#delivery.enqueue(alert, now));
     const d = config.detection;
     const loaded = loadRules({ builtin: d.builtin_rules, dirs: d.rule_dirs });
     const disabled = new Set(d.disabled_rules);
@@ -84,15 +84,19 @@ export class Agent {
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
     this.#source = createSnapshotSource(config);
-    this.#sinks = buildSinks(config, dataDir);
     this.#lifecycleHead = this.#db.prepare('SELECT coalesce(max(id), 0) AS id FROM process_lifecycle');
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
   }
 
-  /** One full cycle: scan, store, detect, alert. */
-  async runOnce(): Promise<CycleReport> {
-    return this.#process(await this.#source.scan());
+  /**
+   * One full cycle: scan, store, detect, alert; then deliver what is due (alerts left in the outbox
+   * by an earlier run included) for up to `drainMs`. What a sink could not take stays in the outbox.
+   */
+  async runOnce(drainMs = 30_000): Promise<CycleReport> {
+    const report = await this.#process(await this.#source.scan());
+    await this.#delivery.pump.drain(drainMs);
+    return report;
   }
 
   /**
@@ -101,6 +105,7 @@ export class Agent {
    */
   async run(signal: AbortSignal, onCycle: (r: CycleReport) => void = () => {}): Promise<void> {
     const bus = new BoundedQueue<ProcessScan>(2);
+    this.#delivery.pump.start();
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
       while (!signal.aborted) {
@@ -126,7 +131,7 @@ export class Agent {
   async close(): Promise<void> {
     for (const d of this.#detectors) await d.close();
     await this.#source.stop();
-    await this.#sinks.close();
+    await this.#delivery.close();
     this.#db.close();
     this.#lock.release();
   }
@@ -156,7 +161,7 @@ export class Agent {
     for (const o of outcomes) {
       if (o.status !== 'ok') this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
     }
-    await this.#sinks.deliver(raised, this.#log);
+    if (raised.length > 0) this.#delivery.pump.wake();
     this.#maybeRetain();
     return {
       scanId, processes: scan.snapshots.length, inaccessible: scan.inaccessible, vanished: scan.vanished,

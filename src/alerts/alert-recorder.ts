@@ -22,10 +22,16 @@ export class AlertRecorder {
   readonly #clear: Statement;
   readonly #outcome: Statement;
   readonly #syncRule: Statement;
+  readonly #onRaised: (alert: Alert, now: number) => void;
 
-  constructor(db: Db, host: string) {
+  /**
+   * `onRaised` runs inside the transaction that creates each alert: the outbox rows and the audit
+   * ledger entry commit together with the alert, or not at all.
+   */
+  constructor(db: Db, host: string, onRaised: (alert: Alert, now: number) => void = () => {}) {
     this.#db = db;
     this.#host = host;
+    this.#onRaised = onRaised;
     this.#findOpen = db.prepare('SELECT alert_id FROM alerts WHERE rule_id = ? AND dedup_key = ? AND cleared_at IS NULL');
     this.#touch = db.prepare('UPDATE alerts SET last_seen = ?, occurrences = occurrences + 1, scan_id = ? WHERE alert_id = ?');
     this.#insert = db.prepare(`INSERT INTO alerts (alert_uuid, rule_id, rule_version, rule_name, severity, attack_ids, tags,
@@ -80,7 +86,9 @@ export class AlertRecorder {
           JSON.stringify(rule.tags), this.#host, key, pid, name, str(row['executable_path']), str(row['command_line']),
           num(row['start_time']), summary, JSON.stringify(row), scanId, now, now,
         );
-        raised.push(toAlert(this.#get.get(lastInsertRowid) as AlertRow));
+        const alert = toAlert(this.#get.get(lastInsertRowid) as AlertRow);
+        this.#onRaised(alert, now);
+        raised.push(alert);
       }
       for (const o of run.outcomes) {
         this.#outcome.run(now, o.status, o.error, o.durationMs, o.lifecycleCursor, o.ruleId);

@@ -27,6 +27,8 @@ export interface Alert {
   readonly triage_status: string;
   readonly scan_id: number | null;
   readonly evidence: Readonly<Record<string, unknown>>;
+  /** Set by storm control on delivery: identical alerts folded into this one (src/outbox/fold-duplicates.ts). */
+  readonly duplicates?: { readonly count: number; readonly alert_ids: readonly number[]; readonly alert_uuids: readonly string[] };
 }
 
 export interface AlertRow {

@@ -1,0 +1,55 @@
+// Alert delivery as the agent wires it: the configured sinks, each with a route (which alerts it
+// takes), a dispatcher over the durable outbox, and the pump that runs them. New alerts are put in
+// the outbox by `enqueue`, inside the transaction that creates them.
+import { isAbsolute, join } from 'node:path';
+import type { Alert } from '../alerts/alert.ts';
+import type { DaemonEyeConfig } from '../config/index.ts';
+import { OutboxPump } from '../outbox/outbox-pump.ts';
+import { OutboxStore } from '../outbox/outbox-store.ts';
+import { SinkDispatcher, type DeadLetterHook, type DispatchOptions } from '../outbox/sink-dispatcher.ts';
+import { JsonlFileSink } from '../sinks/jsonl-file-sink.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { StdoutSink } from '../sinks/stdout-sink.ts';
+import type { Db } from '../store/open-store.ts';
+import type { Logger } from './logger.ts';
+
+interface RoutedSink {
+  readonly sink: Sink;
+  readonly accepts: (alert: Alert) => boolean;
+  readonly options: DispatchOptions;
+}
+
+/** Local sinks cannot be flooded the way a SIEM can: a generous limit, still bounded. */
+const LOCAL: DispatchOptions = { batchSize: 500, maxAttempts: 12, timeoutMs: 10_000, ratePerMinute: 60_000 };
+
+export class Delivery {
+  readonly sinks: readonly Sink[];
+  readonly pump: OutboxPump;
+  readonly #routes: readonly RoutedSink[];
+  readonly #outbox: OutboxStore;
+
+  constructor(db: Db, config: DaemonEyeConfig, dataDir: string, log: Logger, onDeadLetter?: DeadLetterHook) {
+    const a = config.alerting;
+    const routes: RoutedSink[] = [];
+    const all = () => true;
+    if (a.stdout.enabled) routes.push({ sink: new StdoutSink(a.stdout.format), accepts: all, options: LOCAL });
+    if (a.jsonl_file.enabled) {
+      const p = a.jsonl_file.path;
+      routes.push({ sink: new JsonlFileSink(isAbsolute(p) ? p : join(dataDir, p)), accepts: all, options: LOCAL });
+    }
+    this.#routes = routes;
+    this.sinks = routes.map((r) => r.sink);
+    this.#outbox = new OutboxStore(db);
+    this.pump = new OutboxPump(routes.map((r) => new SinkDispatcher(r.sink, this.#outbox, r.options, log, { ...(onDeadLetter ? { onDeadLetter } : {}) })));
+  }
+
+  /** Puts a new alert in the outbox of every sink whose route takes it (call inside the alert's transaction). */
+  enqueue(alert: Alert, now: number): void {
+    for (const r of this.#routes) if (r.accepts(alert)) this.#outbox.enqueue(r.sink.name, alert.alert_id, now);
+  }
+
+  async close(): Promise<void> {
+    await this.pump.stop();
+    for (const s of this.sinks) await s.close();
+  }
+}
