@@ -53,6 +53,13 @@ export function openStoreReadOnly(path: string): Db {
     db.pragma('busy_timeout = 5000');
     const version = schemaVersion(db);
     if (version > LATEST_SCHEMA_VERSION) throw tooNew(path, version);
+    if (version < LATEST_SCHEMA_VERSION) {
+      // A store written by an older DaemonEye: upgrade it once (the agent would on its next start),
+      // then read as asked. Migrations only add tables and columns.
+      db.close();
+      openStoreForWriting(path).close();
+      return openStoreReadOnly(path);
+    }
     return db;
   } catch (e) {
     db.close();

@@ -7,6 +7,7 @@ import { openStoreForWriting, openStoreReadOnly, storePath } from '../../store/o
 import { formatAlertHuman } from '../../sinks/format-alert.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 import { formatRows, parseFormat } from '../output.ts';
+import { OutboxStore } from '../../outbox/outbox-store.ts';
 
 /** "30m", "24h", "7d" before now, or an ISO date/time. */
 export function parseSince(v: string, now = Date.now()): number {
@@ -123,6 +124,64 @@ Examples:
           process.stdout.write(n === 1 ? `alert ${id}: ${opts.status}\n` : `alert ${id}: not found\n`);
           if (n !== 1) process.exitCode = 1;
         }
+      } finally {
+        db.close();
+      }
+    });
+
+  alerts
+    .command('deliveries')
+    .description('delivery state per sink: pending in the outbox, dead letters, breaker, counters')
+    .option('--dead', 'list the dead-lettered alerts instead')
+    .option('-f, --format <format>', 'table | json | csv')
+    .addHelpText('after', `
+Every alert enters a durable outbox for each sink that takes it, and leaves it only when the
+receiver acknowledged it; after max_attempts it becomes a dead letter.
+
+Examples:
+  daemoneye alerts deliveries
+  daemoneye alerts deliveries --dead --format json
+  daemoneye alerts redrive --sink webhook        # retry that sink's dead letters`)
+    .action((opts: { dead?: boolean; format?: string }, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const format = parseFormat(opts.format ?? global.format ?? 'table');
+      const ctx = buildContext(global);
+      const db = openStoreReadOnly(storePath(ctx.dataDir));
+      try {
+        const rows = opts.dead
+          ? db.prepare(`SELECT d.sink, d.alert_id, a.rule_id, a.severity, d.attempts, d.last_error,
+              datetime(d.dead_at / 1000, 'unixepoch') AS dead_at FROM alert_dead_letters d JOIN alerts a USING (alert_id)
+              ORDER BY d.dead_at DESC`).all()
+          : db.prepare(`SELECT s.sink, s.type, s.circuit,
+              (SELECT count(*) FROM alert_outbox o WHERE o.sink = s.sink) AS pending,
+              (SELECT count(*) FROM alert_dead_letters d WHERE d.sink = s.sink) AS dead_letters,
+              s.delivered, s.suppressed, s.failures, s.last_error,
+              datetime(s.last_success_at / 1000, 'unixepoch') AS last_success
+            FROM (SELECT sink FROM sink_status UNION SELECT sink FROM alert_outbox UNION SELECT sink FROM alert_dead_letters) AS n
+            LEFT JOIN sink_status s USING (sink) ORDER BY sink`).all();
+        process.stdout.write(formatRows(rows as Record<string, unknown>[], format));
+      } finally {
+        db.close();
+      }
+    });
+
+  alerts
+    .command('redrive')
+    .description('put dead-lettered alerts back in the outbox for another round of delivery')
+    .argument('[ids...]', 'alert ids (default: all dead letters of the selected sinks)')
+    .option('--sink <name>', 'only this sink')
+    .addHelpText('after', `
+The running agent picks them up within a few seconds; otherwise the next \`daemoneye run\` does.
+
+Examples:
+  daemoneye alerts redrive --sink webhook
+  daemoneye alerts redrive 41 42`)
+    .action((ids: string[], opts: { sink?: string }, cmd: Command) => {
+      const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
+      const db = openStoreForWriting(storePath(ctx.dataDir));
+      try {
+        const n = new OutboxStore(db).redrive(opts.sink ?? null, ids.length > 0 ? ids.map(Number) : null, Date.now());
+        process.stdout.write(`${n} alert(s) back in the outbox\n`);
       } finally {
         db.close();
       }
