@@ -14,8 +14,12 @@ import { HttpReceiver, SyslogTcpReceiver } from './receivers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-crash-'));
 const running = new Set<ChildProcess>();
-after(() => {
+const http = new HttpReceiver();
+const syslog = new SyslogTcpReceiver();
+after(async () => {
   for (const c of running) c.kill('SIGKILL');
+  await http.down();
+  await syslog.down();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -52,8 +56,6 @@ async function kill(agent: ChildProcess): Promise<void> {
 }
 
 test('SIGKILL while sinks flap: every alert reaches every sink or is a dead letter', { timeout: 180_000 }, async (t) => {
-  const http = new HttpReceiver();
-  const syslog = new SyslogTcpReceiver();
   await http.up();
   await syslog.up();
   const rules = join(work, 'rules');

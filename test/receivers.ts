@@ -22,6 +22,7 @@ export class HttpReceiver implements Receiver {
   #sockets = new Set<Socket>();
 
   async up(): Promise<void> {
+    if (this.#server !== null) return;
     const server = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -60,6 +61,7 @@ export class SyslogTcpReceiver implements Receiver {
   #sockets = new Set<Socket>();
 
   async up(): Promise<void> {
+    if (this.#server !== null) return;
     const server = createTcpServer((socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));

@@ -12,6 +12,9 @@ import type { Sink } from '../sinks/sink.ts';
 import { StdoutSink } from '../sinks/stdout-sink.ts';
 import type { Db } from '../store/open-store.ts';
 import type { Logger } from './logger.ts';
+import { createSinks } from './sink-factory.ts';
+import { DaemonEyeError } from '../errors/catalogue.ts';
+import { VERSION } from '../version.ts';
 
 interface RoutedSink {
   readonly sink: Sink;
@@ -36,6 +39,17 @@ export class Delivery {
     if (a.jsonl_file.enabled) {
       const p = a.jsonl_file.path;
       routes.push({ sink: new JsonlFileSink(isAbsolute(p) ? p : join(dataDir, p)), accepts: all, options: LOCAL });
+    }
+    for (const c of createSinks(a.sinks, { dataDir, log, version: VERSION })) {
+      if (routes.some((r) => r.sink.name === c.sink.name)) {
+        throw new DaemonEyeError('DE_SINK_CONFIG', `two sinks are named "${c.sink.name}"`, {
+          hint: 'give the alerting.sinks entry a `name:` of its own (alerting.stdout and alerting.jsonl_file use their type as name)',
+        });
+      }
+      routes.push({
+        sink: c.sink, accepts: c.route,
+        options: { batchSize: c.config.batch_size, maxAttempts: c.config.max_attempts, timeoutMs: c.config.timeout_ms, ratePerMinute: c.config.rate_limit_per_minute },
+      });
     }
     this.#routes = routes;
     this.sinks = routes.map((r) => r.sink);

@@ -2,7 +2,8 @@
 // The `daemoneye` executable: one binary, subcommands (ARCHITECTURE.md "One product, one command").
 // Errors with a DaemonEye code print the code, the message and a hint, and exit with the code's status.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { VERSION } from '../version.ts';
 import { pathToFileURL } from 'node:url';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 import { registerAlerts } from './commands/alerts.ts';
@@ -12,12 +13,11 @@ import { registerQuery } from './commands/query.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerRun } from './commands/run.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('daemoneye')
     .description('DaemonEye host security monitor: process telemetry in SQLite, detected with SQL rules')
-    .version(pkg.version)
+    .version(VERSION)
     .option('-c, --config <file>', 'configuration file (default: ~/.config/daemoneye/config.yaml, then /etc/daemoneye/config.yaml)')
     .option('-d, --data-dir <dir>', 'where the store and alerts.jsonl live (default: /var/lib/daemoneye as root, ~/.local/share/daemoneye otherwise)')
     .addOption(new Option('--log-level <level>', 'log verbosity on stderr').choices(['error', 'warn', 'info', 'debug']))
