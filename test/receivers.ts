@@ -4,6 +4,29 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 
+/**
+ * Listens on `port`, or on a random port below Linux's ephemeral range (32768+) when 0, so that no
+ * outgoing connection of a concurrent test can take the port while the receiver is "down".
+ */
+async function listen(server: HttpServer | TcpServer, port: number): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const p = port !== 0 ? port : 20_000 + Math.floor(Math.random() * 10_000);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 export interface Receiver {
@@ -39,8 +62,7 @@ export class HttpReceiver implements Receiver {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
+    this.port = await listen(server, this.port);
     this.#server = server;
   }
 
@@ -83,8 +105,7 @@ export class SyslogTcpReceiver implements Receiver {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
+    this.port = await listen(server, this.port);
     this.#server = server;
   }
 

@@ -23,12 +23,16 @@ test('the Enterprise example enables every feature, none active in this build ye
   assert.ok(report.some((f) => f.key === 'enterprise.federation.enable_federation'));
 });
 
-test('configured sinks are reported as enabled and not active', () => {
-  const config = configSchema.parse({ alerting: { sinks: [{ type: 'syslog' }, { type: 'webhook', url: 'https://x' }] } });
+test('configured sinks are reported, active in this build; a disabled one as disabled', () => {
+  const config = configSchema.parse({ alerting: { sinks: [
+    { type: 'syslog', address: 'udp://h:514' }, { type: 'webhook', url: 'https://x' },
+    { type: 'webhook', name: 'spare', url: 'https://y', enabled: false },
+  ] } });
   const sinks = describeConfig(config).filter((f) => f.key.startsWith('alerting.sinks'));
   assert.deepEqual(sinks.map((s) => [s.feature, s.key, s.enabled, s.active, s.note]), [
-    ['syslog alert sink', 'alerting.sinks[0]', true, false, NOT_ACTIVE_NOTE],
-    ['webhook alert sink', 'alerting.sinks[1]', true, false, NOT_ACTIVE_NOTE],
+    ['syslog alert sink', 'alerting.sinks[0]', true, true, 'active'],
+    ['webhook alert sink', 'alerting.sinks[1]', true, true, 'active'],
+    ['webhook alert sink "spare"', 'alerting.sinks[2]', false, false, 'disabled'],
   ]);
 });
 

@@ -5,6 +5,7 @@
 // ACTIVE_SINK_TYPES): nothing else changes.
 
 import type { DaemonEyeConfig } from './schema.ts';
+import { SINK_TYPES } from './sinks-schema.ts';
 
 export interface FeatureStatus {
   readonly feature: string;
@@ -18,8 +19,8 @@ export interface FeatureStatus {
 
 /** Keys of FEATURES whose feature is implemented in this build. */
 export const ACTIVE_FEATURES: ReadonlySet<string> = new Set<string>([]);
-/** Sink `type`s implemented in this build. */
-export const ACTIVE_SINK_TYPES: ReadonlySet<string> = new Set<string>([]);
+/** Sink `type`s implemented in this build (src/agent/sink-factory.ts builds each). */
+export const ACTIVE_SINK_TYPES: ReadonlySet<string> = new Set<string>(SINK_TYPES);
 
 export const NOT_ACTIVE_NOTE = 'not active in this build yet (accepted and validated)';
 
@@ -48,8 +49,7 @@ function status(feature: string, key: string, enabled: boolean, implemented: boo
 
 export function describeConfig(config: DaemonEyeConfig): FeatureStatus[] {
   const features = FEATURES.map((f) => status(f.feature, f.key, f.enabled(config.enterprise), ACTIVE_FEATURES.has(f.key)));
-  // A listed sink is an enabled one: there is no per-sink switch.
   const sinks = config.alerting.sinks.map((s, i) =>
-    status(`${s.type} alert sink`, `alerting.sinks[${i}]`, true, ACTIVE_SINK_TYPES.has(s.type)));
+    status(`${s.type} alert sink${s.name === s.type ? '' : ` "${s.name}"`}`, `alerting.sinks[${i}]`, s.enabled, ACTIVE_SINK_TYPES.has(s.type)));
   return [...features, ...sinks];
 }

@@ -194,7 +194,7 @@ test('${VAR} references are expanded from the environment; a missing one is name
     '  scan_interval: ${SCAN:-15}',
     'alerting:',
     '  sinks:',
-    '    - {type: webhook, token: "${HOOK_TOKEN}", note: "costs $${PRICE}"}',
+    '    - {type: webhook, url: "https://h/x", secret: "${HOOK_TOKEN}", headers: {X-Note: "costs $${PRICE}"}}',
     'enterprise:',
     '  stix_taxii: {collection_id: "${COLLECTION:-daemoneye-indicators}"}',
   ].join('\n'));
@@ -202,11 +202,13 @@ test('${VAR} references are expanded from the environment; a missing one is name
   const { config } = load({ userFile: file, env });
   assert.equal(config.agent.host_name, 'web-01');
   assert.equal(config.agent.scan_interval, 15, 'a whole-value reference takes the key type');
-  assert.deepEqual(config.alerting.sinks, [{ type: 'webhook', token: 's3cret', note: 'costs ${PRICE}' }]);
+  const [hook] = config.alerting.sinks;
+  assert.ok(hook?.type === 'webhook');
+  assert.deepEqual([hook.secret?.reveal(), hook.headers['X-Note']?.reveal()], ['s3cret', 'costs ${PRICE}']);
   assert.equal(config.enterprise.stix_taxii.collection_id, 'daemoneye-indicators');
 
   const err = expectError('DE_CONFIG_INVALID', () => load({ userFile: file, env: { HOST_LABEL: 'web' } }));
-  assert.match(err.message, /:6:\d+: alerting\.sinks\[0\]\.token: \$\{HOOK_TOKEN\} is not set/);
+  assert.match(err.message, /:6:\d+: alerting\.sinks\[0\]\.secret: \$\{HOOK_TOKEN\} is not set/);
   assert.equal(err.message.split('\n').length, 2, 'a missing variable is reported once');
 
   const secret = writeFile(tempDir(), 's.yaml', 'agent: {scan_interval: "${SCAN}"}\n');

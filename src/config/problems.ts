@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { DaemonEyeError, type ErrorCode } from '../errors/catalogue.ts';
 import { acceptsString, allKeyPaths, childKeys, expectedText, formatPath, schemaAt, type KeyPath } from './schema-info.ts';
+import { SECRET_KEYS } from './sinks-schema.ts';
 import { nearest } from './suggest.ts';
 
 export interface Problem {
@@ -45,6 +46,11 @@ export function unknownKeyText(parent: KeyPath, key: string): string {
   return siblings.length ? `unknown key; valid keys here: ${siblings.join(', ')}` : 'unknown key: nothing may be set here';
 }
 
+/** `alerting.sinks[2].token`, `alerting.sinks[0].headers.Authorization`: values never echoed. */
+function isSecretPath(path: KeyPath): boolean {
+  return path[0] === 'alerting' && path[1] === 'sinks' && path.slice(3).some((seg) => typeof seg === 'string' && SECRET_KEYS.has(seg));
+}
+
 export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], ctx: IssueContext): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
@@ -60,11 +66,19 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], ctx: Iss
       for (const key of issue.keys) add([...path, key], unknownKeyText(path, key));
       continue;
     }
+    // Cross-key rules (unique sink names, `path` or `address`) say what is wrong in their message.
+    if (issue.code === 'custom') {
+      add(path, issue.message);
+      continue;
+    }
     const value = ctx.valueAt(path);
-    const got = ctx.hidden?.has(formatPath(path)) ? 'the value of a ${VAR} reference (not shown)' : showValue(value);
-    const expected = expectedText(schemaAt(path));
+    const secret = isSecretPath(path);
+    const got = ctx.hidden?.has(formatPath(path)) ? 'the value of a ${VAR} reference (not shown)'
+      : secret ? 'a secret (not shown)' : showValue(value);
+    // A pattern's message describes the accepted form (`udp://HOST:PORT, ...`) better than "a string".
+    const expected = issue.code === 'invalid_format' && issue.format === 'regex' ? issue.message : expectedText(schemaAt(path));
     // `host_name: 12` is a number in YAML; the fix is quoting, which people rarely guess.
-    const quote = acceptsString(path) && (typeof value === 'number' || typeof value === 'boolean') && !ctx.hidden?.has(formatPath(path))
+    const quote = acceptsString(path) && (typeof value === 'number' || typeof value === 'boolean') && !ctx.hidden?.has(formatPath(path)) && !secret
       ? ` (quote it to make it a string: "${String(value)}")` : '';
     add(path, value === undefined ? `missing: expected ${expected}` : `expected ${expected}; got ${got}${quote}`);
   }

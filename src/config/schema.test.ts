@@ -34,9 +34,10 @@ test('objects are strict and a partial section keeps the other defaults', () => 
   assert.equal(c.enterprise.analytics.model_update_interval, 86400);
 });
 
-test('endpoints must be http(s) URLs; sinks need a type and keep their other keys', () => {
+test('endpoints must be http(s) URLs; sinks need a type and are strict', () => {
   assert.equal(configSchema.safeParse({ enterprise: { federation: { primary_endpoint: 'file:///etc/passwd' } } }).success, false);
   assert.equal(configSchema.safeParse({ alerting: { sinks: [{ url: 'x' }] } }).success, false);
-  const c = configSchema.parse({ alerting: { sinks: [{ type: 'webhook', url: 'https://h', retries: 3 }] } });
-  assert.deepEqual(c.alerting.sinks, [{ type: 'webhook', url: 'https://h', retries: 3 }]);
+  assert.equal(configSchema.safeParse({ alerting: { sinks: [{ type: 'webhook', url: 'https://h', retries: 3 }] } }).success, false);
+  const c = configSchema.parse({ alerting: { sinks: [{ type: 'webhook', url: 'https://h' }] } });
+  assert.deepEqual([c.alerting.sinks[0]?.type, c.alerting.sinks[0]?.name], ['webhook', 'webhook']);
 });

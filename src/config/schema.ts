@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { DEFAULT_ENVIRONMENT_ALLOW_LIST } from '../sources/procfs/environment-allow-list.ts';
+import { sinksSchema } from './sinks-schema.ts';
 
 const int = (min: number, max: number, dflt: number) => z.number().int().min(min).max(max).default(dflt);
 const flag = (dflt = false) => z.boolean().default(dflt);
@@ -62,8 +63,8 @@ const alerting = z.strictObject({
     path: text().default('alerts.jsonl'),
   }).prefault({}),
   fail_on: z.enum(SEVERITIES).nullable().default(null),
-  // Sinks are built by another module; until then only `type` is checked and the rest passes through.
-  sinks: z.array(z.looseObject({ type: text() })).default(() => []),
+  // One strict object per sink type (sinks-schema.ts); docs/sinks.md describes each.
+  sinks: sinksSchema,
 });
 
 const enterprise = z.strictObject({
