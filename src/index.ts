@@ -10,3 +10,4 @@ export { DaemonEyeError, ERRORS, isDaemonEyeError, type ErrorCode } from './erro
 export type { ProcessSnapshot } from './normalize/process-snapshot.ts';
 export type { Sink } from './sinks/sink.ts';
 export type { Source, SnapshotSource, ProcessScan } from './sources/source.ts';
+export { Ledger, openLedgerKey, verifyLedger } from './ledger/index.ts';

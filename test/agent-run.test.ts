@@ -101,6 +101,29 @@ describe('daemoneye run --once', () => {
     assert.match(csv.stdout.split('\n')[0]!, /^alert_id,alert_uuid,rule_id/);
   });
 
+  test('every alert and triage action is in the audit ledger, which verifies, and a forged entry is caught', () => {
+    const verify = cli([...base(), 'audit', 'verify']);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    const q = cli([...base(), 'query', '--format', 'json', `SELECT alert_id FROM alerts WHERE rule_id = 'TEST-DELETED-1'`]);
+    const alert_id = (JSON.parse(q.stdout) as { alert_id: number }[])[0]!.alert_id;
+    const proof = JSON.parse(cli([...base(), 'audit', 'proof', String(alert_id)]).stdout) as { entry: string; audit_path: string[] };
+    assert.match(proof.entry, /"rule_id":"TEST-DELETED-1"/);
+    const kinds = JSON.parse(cli([...base(), 'query', '--format', 'json', 'SELECT DISTINCT kind FROM ledger_entries ORDER BY kind']).stdout) as { kind: string }[];
+    assert.deepEqual(kinds.map((k) => k.kind), ['alert', 'alert_triage', 'config_loaded', 'rule_loaded']);
+
+    // Someone edits the recorded summary of the alert behind DaemonEye's back.
+    const copy = join(work, 'data-forged');
+    mkdirSync(copy);
+    copyFileSync(join(dataDir(), 'daemoneye.db'), join(copy, 'daemoneye.db'));
+    for (const f of ['ledger-key.pem', 'ledger-key.pub.pem']) copyFileSync(join(dataDir(), f), join(copy, f));
+    const db = new Database(join(copy, 'daemoneye.db'));
+    db.prepare(`UPDATE ledger_entries SET entry = replace(entry, 'deleted ', 'harmless ') WHERE kind = 'alert'`).run();
+    db.close();
+    const forged = cli(['--data-dir', copy, 'audit', 'verify']);
+    assert.equal(forged.status, 5);
+    assert.match(forged.stdout + forged.stderr, /edited/);
+  });
+
   test('query refuses writes with a code and hint, and leaves the store intact', () => {
     const r = cli([...base(), 'query', 'DELETE FROM alerts']);
     assert.equal(r.status, 2);

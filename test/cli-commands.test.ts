@@ -14,9 +14,10 @@ const enterprise = fileURLToPath(new URL('../examples/enterprise.yaml', import.m
 test('--help on every command explains it with examples', () => {
   const top = cli(['--help']);
   assert.equal(top.status, 0);
-  for (const c of ['run', 'query', 'rules', 'alerts', 'config', 'doctor']) assert.match(top.stdout, new RegExp(`\\n  ${c}\\b`));
+  for (const c of ['run', 'query', 'rules', 'alerts', 'audit', 'config', 'doctor']) assert.match(top.stdout, new RegExp(`\\n  ${c}\\b`));
   const commands = [['run'], ['query'], ['rules', 'list'], ['rules', 'validate'], ['rules', 'test'], ['alerts', 'list'],
-    ['alerts', 'show'], ['alerts', 'ack'], ['config', 'check'], ['doctor']];
+    ['alerts', 'show'], ['alerts', 'ack'], ['alerts', 'deliveries'], ['alerts', 'redrive'], ['audit', 'verify'], ['audit', 'proof'],
+    ['audit', 'consistency'], ['audit', 'checkpoint'], ['audit', 'export'], ['config', 'check'], ['doctor']];
   for (const c of commands) {
     const r = cli([...c, '--help']);
     assert.equal(r.status, 0, c.join(' '));

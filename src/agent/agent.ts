@@ -21,6 +21,8 @@ import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts'
 import { applyRetention } from '../store/retention.ts';
 import { ScanWriter } from '../store/scan-writer.ts';
 import { AgentLock } from './agent-lock.ts';
+import { Ledger, openLedgerKey } from '../ledger/index.ts';
+import { canonicalize } from '../ledger/canonical-json.ts';
 import type { Logger } from './logger.ts';
 
 export interface CycleReport {
@@ -52,6 +54,7 @@ export class Agent {
   readonly #source: SnapshotSource;
   readonly #detectors: Detector[];
   readonly #delivery: Delivery;
+  readonly #ledger: Ledger;
   readonly #lifecycleHead;
   #previous: Map<string, ProcessSnapshot> | null;
   #lastRetention = 0;
@@ -71,15 +74,36 @@ export class Agent {
       throw e;
     }
     this.#writer = new ScanWriter(this.#db);
-    this.#delivery = new Delivery(this.#db, config, dataDir, log);
-    this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => this.#delivery.enqueue(alert, now));
+    const key = openLedgerKey(dataDir);
+    for (const note of key.notes) log.warn('audit ledger key', { note });
+    this.#ledger = new Ledger(this.#db, { signer: key.signer });
+    this.#delivery = new Delivery(this.#db, config, dataDir, log, (sink, alertIds, error) =>
+      this.#audit('sink_dead_letter', { sink, alert_ids: alertIds, error }));
+    // The alert, its outbox rows and its ledger entry commit in one transaction.
+    this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => {
+      this.#delivery.enqueue(alert, now);
+      this.#ledger.append('alert', {
+        alert_id: alert.alert_id, alert_uuid: alert.alert_uuid, rule_id: alert.rule_id, rule_version: alert.rule_version,
+        severity: alert.severity, host: alert.host, dedup_key: alert.dedup_key, summary: alert.summary,
+        first_seen: alert.first_seen, evidence_sha256: createHash('sha256').update(canonicalize(alert.evidence)).digest('hex'),
+      }, now);
+    });
+    this.#audit('config_loaded', { sha256: createHash('sha256').update(canonicalize(JSON.parse(JSON.stringify(config)))).digest('hex'), data_dir: dataDir });
     const d = config.detection;
     const loaded = loadRules({ builtin: d.builtin_rules, dirs: d.rule_dirs });
     const disabled = new Set(d.disabled_rules);
     this.rules = loaded.rules.map((r) => (disabled.has(r.id) ? { ...r, enabled: false } : r));
     this.ruleProblems = loaded.problems;
     for (const p of loaded.problems) log.warn('rule rejected', { code: p.code, reason: p.message });
-    this.#recorder.syncRules(this.rules, (sql) => createHash('sha256').update(sql).digest('hex'));
+    const sha = (sql: string) => createHash('sha256').update(sql).digest('hex');
+    const before = new Map((this.#db.prepare('SELECT rule_id, sql_sha256 FROM rules').all() as { rule_id: string; sql_sha256: string }[]).map((r) => [r.rule_id, r.sql_sha256]));
+    for (const r of this.rules) {
+      const was = before.get(r.id);
+      if (was === sha(r.sql)) continue;
+      this.#audit(was === undefined ? 'rule_loaded' : 'rule_changed', { rule_id: r.id, version: r.version, sql_sha256: sha(r.sql), source: r.source, enabled: r.enabled });
+    }
+    for (const p of loaded.problems) this.#audit('monitor', { event: 'rule_rejected', code: p.code, reason: p.message });
+    this.#recorder.syncRules(this.rules, sha);
     this.#detectors = [
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
@@ -130,6 +154,7 @@ export class Agent {
 
   async close(): Promise<void> {
     for (const d of this.#detectors) await d.close();
+    this.#checkpoint(true); // a clean stop signs everything recorded so far
     await this.#source.stop();
     await this.#delivery.close();
     this.#db.close();
@@ -159,8 +184,11 @@ export class Agent {
       outcomes.push(...run.outcomes);
     }
     for (const o of outcomes) {
-      if (o.status !== 'ok') this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
+      if (o.status === 'ok') continue;
+      this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
+      this.#audit('monitor', { event: `rule_${o.status}`, rule_id: o.ruleId, reason: o.error ?? '' });
     }
+    this.#checkpoint();
     if (raised.length > 0) this.#delivery.pump.wake();
     this.#maybeRetain();
     return {
@@ -168,6 +196,25 @@ export class Agent {
       lifecycleEvents: lifecycle.length, scanMs: scan.finishedAt - scan.startedAt,
       detectMs: performance.now() - detectStarted, outcomes, raised,
     };
+  }
+
+  /** Appends a security-relevant action to the audit ledger; the ledger must never stop the agent. */
+  #audit(kind: string, payload: Record<string, unknown>): void {
+    try {
+      this.#ledger.append(kind, payload);
+    } catch (e) {
+      this.#log.error('audit ledger append failed', { kind, reason: (e as Error).message });
+    }
+  }
+
+  /** Signs a checkpoint when one is due: after the alerts' transaction committed, never inside it. */
+  #checkpoint(force = false): void {
+    try {
+      const c = force ? this.#ledger.checkpoint() : this.#ledger.checkpointIfDue();
+      if (c?.created) this.#log.debug('audit checkpoint', { tree_size: c.treeSize });
+    } catch (e) {
+      this.#log.error('audit checkpoint failed', { code: (e as { code?: string }).code ?? '', reason: (e as Error).message });
+    }
   }
 
   #maybeRetain(): void {

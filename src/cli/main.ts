@@ -7,6 +7,7 @@ import { VERSION } from '../version.ts';
 import { pathToFileURL } from 'node:url';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 import { registerAlerts } from './commands/alerts.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerQuery } from './commands/query.ts';
@@ -30,6 +31,7 @@ Quick start:
   daemoneye run                        # keep monitoring (Ctrl-C stops cleanly)
   daemoneye alerts list --since 24h
   daemoneye query "SELECT pid, name, executable_path FROM processes WHERE file_exists = 0"
+  daemoneye audit verify               # prove the alert record was not edited
   daemoneye doctor
 
 Every option can also come from the environment: DAEMONEYE_AGENT__SCAN_INTERVAL=10.
@@ -38,6 +40,7 @@ Docs: README.md, docs/schema.md (tables), docs/rules.md, docs/configuration.md, 
   registerQuery(program);
   registerRules(program);
   registerAlerts(program);
+  registerAudit(program);
   registerConfig(program);
   registerDoctor(program);
   for (const c of program.commands) {

@@ -8,6 +8,8 @@ import { formatAlertHuman } from '../../sinks/format-alert.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 import { formatRows, parseFormat } from '../output.ts';
 import { OutboxStore } from '../../outbox/outbox-store.ts';
+import { Ledger } from '../../ledger/index.ts';
+import { userInfo } from 'node:os';
 
 /** "30m", "24h", "7d" before now, or an ISO date/time. */
 export function parseSince(v: string, now = Date.now()): number {
@@ -119,8 +121,15 @@ Examples:
       const db = openStoreForWriting(storePath(ctx.dataDir));
       try {
         const update = db.prepare('UPDATE alerts SET triage_status = ?, triage_note = coalesce(?, triage_note) WHERE alert_id = ?');
+        const ledger = new Ledger(db);
+        const user = userInfo().username;
         for (const id of ids) {
-          const n = update.run(opts.status, opts.note ?? null, Number(id)).changes;
+          // The triage change and its audit entry commit together.
+          const n = db.transaction(() => {
+            const changed = update.run(opts.status, opts.note ?? null, Number(id)).changes;
+            if (changed === 1) ledger.append('alert_triage', { alert_id: Number(id), status: opts.status, note: opts.note ?? null, by: user });
+            return changed;
+          })();
           process.stdout.write(n === 1 ? `alert ${id}: ${opts.status}\n` : `alert ${id}: not found\n`);
           if (n !== 1) process.exitCode = 1;
         }
