@@ -38,7 +38,10 @@ export class Delivery {
     if (a.stdout.enabled) routes.push({ sink: new StdoutSink(a.stdout.format), accepts: all, options: LOCAL });
     if (a.jsonl_file.enabled) {
       const p = a.jsonl_file.path;
-      routes.push({ sink: new JsonlFileSink(isAbsolute(p) ? p : join(dataDir, p)), accepts: all, options: LOCAL });
+      routes.push({
+        sink: new JsonlFileSink(isAbsolute(p) ? p : join(dataDir, p), { maxBytes: a.jsonl_file.max_size_mb * 1024 * 1024, keep: a.jsonl_file.max_files }),
+        accepts: all, options: LOCAL,
+      });
     }
     for (const c of createSinks(a.sinks, { dataDir, log, version: VERSION })) {
       if (routes.some((r) => r.sink.name === c.sink.name)) {

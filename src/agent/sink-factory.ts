@@ -71,7 +71,7 @@ export function createSink(config: SinkConfig, context: SinkContext): Sink {
     case 'stdout':
       return named(config.name, new StdoutSink(config.format));
     case 'jsonl_file':
-      return named(config.name, new JsonlFileSink(file(config.path)));
+      return named(config.name, new JsonlFileSink(file(config.path), { maxBytes: config.max_size_mb * 1024 * 1024, keep: config.max_files }));
     case 'webhook': {
       httpUrlCheck(context, config);
       const tls = tlsOf(config);

@@ -11,7 +11,7 @@ test('defaults match the documented values', () => {
   assert.ok(!c.collection.env_allowlist.some((v) => /TOKEN|SECRET|PASSWORD|KEY/.test(v)), 'no secret-bearing names');
   assert.deepEqual(c.store, { retention_days: 7, max_size_mb: 1024 });
   assert.deepEqual(c.alerting, {
-    stdout: { enabled: true, format: 'auto' }, jsonl_file: { enabled: true, path: 'alerts.jsonl' }, fail_on: null, sinks: [],
+    stdout: { enabled: true, format: 'auto' }, jsonl_file: { enabled: true, path: 'alerts.jsonl', max_size_mb: 100, max_files: 5 }, fail_on: null, sinks: [],
   });
   assert.equal(c.enterprise.kernel_monitoring.etw_session_name, 'DaemonEye');
   assert.equal(c.enterprise.federation.conflict_resolution, 'primary_wins');

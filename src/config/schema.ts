@@ -61,6 +61,8 @@ const alerting = z.strictObject({
   jsonl_file: z.strictObject({
     enabled: flag(true),
     path: text().default('alerts.jsonl'),
+    max_size_mb: int(0, 1_048_576, 100),
+    max_files: int(0, 1000, 5),
   }).prefault({}),
   fail_on: z.enum(SEVERITIES).nullable().default(null),
   // One strict object per sink type (sinks-schema.ts); docs/sinks.md describes each.

@@ -100,6 +100,9 @@ const jsonlFile = z.strictObject({
   type: z.literal('jsonl_file'), ...COMMON,
   /** Relative to agent.data_dir. */
   path: text(),
+  /** Size-based rotation: rotate past max_size_mb (0: never), keep max_files rotated files. */
+  max_size_mb: z.number().int().min(0).max(1_048_576).default(100),
+  max_files: z.number().int().min(0).max(1000).default(5),
 });
 
 const webhook = z.strictObject({
