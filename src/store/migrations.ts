@@ -202,6 +202,58 @@ CREATE TABLE ledger_checkpoints (
 );
 `,
   },
+  {
+    version: 4,
+    description: 'kernel process events: exec, fork, exit',
+    sql: `
+-- Real-time process events from the kernel layer (eBPF): what happens between two scans.
+CREATE TABLE process_exec (
+  id             INTEGER PRIMARY KEY,
+  time           INTEGER NOT NULL,
+  ktime_ns       INTEGER NOT NULL,
+  pid            INTEGER NOT NULL,
+  tid            INTEGER NOT NULL,
+  ppid           INTEGER NOT NULL,
+  user_id        INTEGER NOT NULL,
+  group_id       INTEGER NOT NULL,
+  effective_user_id INTEGER NOT NULL,
+  cgroup_id      INTEGER NOT NULL,
+  comm           TEXT    NOT NULL,
+  filename       TEXT    NOT NULL,
+  argv           TEXT    NOT NULL,
+  command_line   TEXT    NOT NULL,
+  args_truncated INTEGER NOT NULL
+);
+CREATE INDEX process_exec_time ON process_exec (time);
+CREATE INDEX process_exec_pid ON process_exec (pid);
+
+CREATE TABLE process_fork (
+  id         INTEGER PRIMARY KEY,
+  time       INTEGER NOT NULL,
+  ktime_ns   INTEGER NOT NULL,
+  parent_pid INTEGER NOT NULL,
+  child_pid  INTEGER NOT NULL,
+  child_tid  INTEGER NOT NULL,
+  user_id    INTEGER NOT NULL,
+  comm       TEXT    NOT NULL
+);
+CREATE INDEX process_fork_time ON process_fork (time);
+
+CREATE TABLE process_exit (
+  id        INTEGER PRIMARY KEY,
+  time      INTEGER NOT NULL,
+  ktime_ns  INTEGER NOT NULL,
+  pid       INTEGER NOT NULL,
+  ppid      INTEGER NOT NULL,
+  user_id   INTEGER NOT NULL,
+  comm      TEXT    NOT NULL,
+  exit_code INTEGER NOT NULL,
+  signal    INTEGER NOT NULL
+);
+CREATE INDEX process_exit_time ON process_exit (time);
+CREATE INDEX process_exit_pid ON process_exit (pid);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
