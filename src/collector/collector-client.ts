@@ -1,0 +1,66 @@
+// The agent's end of the collector socket: checks the handshake, verifies every frame's checksum
+// and hands batches on. Corrupted frames are counted, never decoded.
+import { connect, type Socket } from 'node:net';
+import { DaemonEyeError } from '../errors/catalogue.ts';
+import { checkHello, FrameDecoder, FrameType } from './protocol.ts';
+
+export interface CollectorClientHandlers {
+  readonly onBatch: (batch: Buffer) => void;
+  readonly onStats?: (stats: Record<string, number>) => void;
+  readonly onClose?: (reason: string) => void;
+}
+
+export class CollectorClient {
+  readonly decoder = new FrameDecoder();
+  collectorPid = 0;
+  #socket: Socket | null = null;
+
+  /** Connects and waits for a valid HELLO; rejects with DE_SOURCE_UNAVAILABLE otherwise. */
+  async connect(socketPath: string, handlers: CollectorClientHandlers, timeoutMs = 5000): Promise<void> {
+    const socket = connect(socketPath);
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      let greeted = false;
+      const fail = (reason: string) => {
+        socket.destroy();
+        reject(new DaemonEyeError('DE_SOURCE_UNAVAILABLE', `collector at ${socketPath}: ${reason}`, {
+          hint: 'start it with `daemoneye collector` as root (or run `daemoneye run` as root, which starts it)',
+        }));
+      };
+      const timer = setTimeout(() => fail('no handshake'), timeoutMs);
+      socket.on('error', (e) => (greeted ? handlers.onClose?.(e.message) : fail(e.message)));
+      socket.on('close', () => {
+        if (greeted) handlers.onClose?.('collector closed the connection');
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let frames;
+        try {
+          frames = this.decoder.push(chunk);
+        } catch (e) {
+          socket.destroy();
+          if (!greeted) fail((e as Error).message);
+          return;
+        }
+        for (const f of frames) {
+          if (!greeted) {
+            const hello = checkHello(f);
+            if (!hello.ok) return fail(hello.reason);
+            greeted = true;
+            this.collectorPid = hello.pid;
+            clearTimeout(timer);
+            resolve();
+          } else if (f.type === FrameType.BATCH) {
+            handlers.onBatch(f.payload);
+          } else if (f.type === FrameType.STATS) {
+            handlers.onStats?.(JSON.parse(f.payload.toString('utf8')) as Record<string, number>);
+          }
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+    this.#socket = null;
+  }
+}

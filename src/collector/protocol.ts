@@ -1,0 +1,93 @@
+// The wire between the privileged collector and the unprivileged agent (a Unix socket, mode 0600).
+// Frames are length-prefixed with a CRC-32 of the payload, so a torn or corrupted frame is detected
+// and counted instead of being decoded as events; a handshake pins the protocol version so an agent
+// never misreads a collector of another build.
+//
+//   frame    = length:u32le  crc32:u32le  type:u8  payload[length - 1]
+//   length   counts type + payload; at most MAX_FRAME_BYTES
+//   HELLO    payload = JSON {"magic":"daemoneye-collector","version":1,"pid":N}
+//   BATCH    payload = raw kernel records (src/sources/ebpf/records.ts decodes them)
+//   STATS    payload = JSON counters of the collector (kernel drops, records, batches)
+import { crc32 } from 'node:zlib';
+
+export const PROTOCOL_VERSION = 1;
+export const MAGIC = 'daemoneye-collector';
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export const FrameType = { HELLO: 1, BATCH: 2, STATS: 3 } as const;
+export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
+
+export interface Frame {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+export function encodeFrame(type: FrameTypeCode, payload: Buffer): Buffer {
+  if (payload.length + 1 > MAX_FRAME_BYTES) throw new RangeError(`frame of ${payload.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const head = Buffer.allocUnsafe(9);
+  head.writeUInt32LE(payload.length + 1, 0);
+  const body = Buffer.concat([Buffer.of(type), payload]);
+  head.writeUInt32LE(crc32(body), 4);
+  head.writeUInt8(type, 8);
+  return Buffer.concat([head, payload]);
+}
+
+export function helloFrame(pid: number): Buffer {
+  return encodeFrame(FrameType.HELLO, Buffer.from(JSON.stringify({ magic: MAGIC, version: PROTOCOL_VERSION, pid })));
+}
+
+export interface DecoderCounters {
+  frames: number;
+  checksum_errors: number;
+  oversized: number;
+}
+
+/**
+ * Reassembles frames from stream chunks. A frame whose checksum fails is dropped and counted; an
+ * impossible length means the stream is out of step, which is fatal for the connection (the caller
+ * reconnects), since nothing after it can be trusted.
+ */
+export class FrameDecoder {
+  readonly counters: DecoderCounters = { frames: 0, checksum_errors: 0, oversized: 0 };
+  #buf: Buffer = Buffer.alloc(0);
+
+  /** Returns the complete, intact frames in `chunk`; throws on a length no collector can send. */
+  push(chunk: Buffer): Frame[] {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    const frames: Frame[] = [];
+    while (this.#buf.length >= 8) {
+      const length = this.#buf.readUInt32LE(0);
+      if (length < 1 || length > MAX_FRAME_BYTES) {
+        this.counters.oversized++;
+        throw new RangeError(`frame length ${length} is impossible: the stream is out of step`);
+      }
+      if (this.#buf.length < 8 + length) break;
+      const body = this.#buf.subarray(8, 8 + length);
+      const sum = this.#buf.readUInt32LE(4);
+      this.#buf = this.#buf.subarray(8 + length);
+      if (crc32(body) !== sum) {
+        this.counters.checksum_errors++;
+        continue;
+      }
+      this.counters.frames++;
+      frames.push({ type: body[0]!, payload: Buffer.from(body.subarray(1)) });
+    }
+    return frames;
+  }
+}
+
+/** Checks a HELLO frame; returns the collector's pid or a reason it is not acceptable. */
+export function checkHello(frame: Frame): { ok: true; pid: number } | { ok: false; reason: string } {
+  if (frame.type !== FrameType.HELLO) return { ok: false, reason: `expected HELLO, got frame type ${frame.type}` };
+  let hello: { magic?: unknown; version?: unknown; pid?: unknown };
+  try {
+    hello = JSON.parse(frame.payload.toString('utf8')) as typeof hello;
+  } catch {
+    return { ok: false, reason: 'HELLO is not JSON' };
+  }
+  if (hello.magic !== MAGIC) return { ok: false, reason: 'not a DaemonEye collector' };
+  if (hello.version !== PROTOCOL_VERSION) {
+    return { ok: false, reason: `collector speaks protocol ${String(hello.version)}, this agent ${PROTOCOL_VERSION}: run the same DaemonEye version for both` };
+  }
+  return { ok: true, pid: Number(hello.pid) };
+}
