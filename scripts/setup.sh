@@ -10,8 +10,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # 1. System packages: a compiler toolchain and python3 for node-gyp (better-sqlite3 builds from
-#    source here), procps for `ps` in the benchmark.
-packages=(ca-certificates build-essential python3 procps git)
+#    source here), procps for `ps` in the benchmark, openssl for the TLS tests' certificates, and the
+#    eBPF toolchain (clang, libbpf, bpftool) for the kernel sensor in native/.
+packages=(ca-certificates build-essential python3 procps git openssl clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -52,7 +53,18 @@ fi
 say "building"
 npm run --silent build
 
-# 5. `daemoneye` on PATH.
+# 5. The kernel sensor (eBPF programs + loader addon). Linux only; rebuilt when its sources change.
+if [ "$(uname -s)" = Linux ]; then
+  native_stamp="native/build/.daemoneye-setup"
+  native_want="$(cat native/bpf/* native/src/* native/binding.gyp scripts/build-native.sh | sha256sum | cut -d' ' -f1) $(node --version)"
+  if [ ! -f native/build/Release/daemoneye_bpf.node ] || [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$native_want" ]; then
+    say "building the eBPF kernel sensor (native/)"
+    npm run --silent build:native
+    echo "$native_want" > "$native_stamp"
+  fi
+fi
+
+# 6. `daemoneye` on PATH.
 if [ "$(id -u)" -eq 0 ]; then
   ln -sf "$root_dir/bin/daemoneye" /usr/local/bin/daemoneye
   say "daemoneye -> /usr/local/bin/daemoneye"

@@ -122,6 +122,31 @@ export const ERRORS = {
     hint: 'the key lives in DATA_DIR/ledger-key.pem (mode 0600): check its permissions and owner',
     exit: 5,
   },
+  DE_BPF_LOAD: {
+    summary: 'the kernel refused to load the eBPF programs',
+    hint: 'needs root (CAP_BPF + CAP_PERFMON), BTF (/sys/kernel/btf/vmlinux) and a kernel with BTF tracepoints; run `daemoneye doctor`',
+    exit: 4,
+  },
+  DE_BPF_ATTACH: {
+    summary: 'an eBPF program loaded but could not attach to its kernel hook',
+    hint: 'the message names the hook and the kernel error; `daemoneye doctor` lists which hooks attached',
+    exit: 4,
+  },
+  DE_BPF_ARGS: {
+    summary: 'the kernel sensor was opened with invalid options (ring size, argument bytes, batch window)',
+    hint: 'the ring size must be a power of two of at least one page; see enterprise.kernel_monitoring in docs/configuration.md',
+    exit: 2,
+  },
+  DE_BPF_BUSY: {
+    summary: 'the kernel sensor is already open in this process',
+    hint: 'close it before opening it again; one collector per host',
+    exit: 4,
+  },
+  DE_NAPI: {
+    summary: 'the native addon failed inside Node-API',
+    hint: 'rebuild it with `npm run build:native` for this Node version; report the message if it persists',
+    exit: 70,
+  },
   DE_USAGE: {
     summary: 'the command line is not valid',
     hint: 'see `daemoneye COMMAND --help` for the options and examples',

@@ -1,39 +1,40 @@
 // Process events from the kernel layer, typed and readonly once decoded (the eBPF decoder in
-// src/sources/ebpf/ produces them; ETW and EndpointSecurity will map to the same kinds). The SQL
-// tables process_exec, process_fork and process_exit (docs/schema.md) hold them.
+// src/sources/ebpf/records.ts produces them; ETW and EndpointSecurity will map to the same kinds).
+// The SQL tables process_exec, process_fork and process_exit (docs/schema.md) hold them.
 
-interface KernelEventBase {
-  /** Wall-clock time, Unix epoch milliseconds (converted from ktimeNs). */
-  readonly time: number;
-  /** Kernel CLOCK_BOOTTIME nanoseconds: exact order between events. */
-  readonly ktimeNs: bigint;
+export interface EventBase {
   readonly pid: number;
   readonly tid: number;
   readonly ppid: number;
   readonly uid: number;
   readonly gid: number;
   readonly euid: number;
+  /** cgroup v2 inode id; bigint because it is a u64 the kernel may fill past 2^53. */
   readonly cgroupId: bigint;
   readonly comm: string;
+  /** CLOCK_BOOTTIME nanoseconds; see boot-clock.ts for wall clock. */
+  readonly ktimeNs: bigint;
 }
 
-export interface ExecEvent extends KernelEventBase {
+export interface ExecEvent extends EventBase {
   readonly kind: 'exec';
   readonly filename: string;
   readonly argv: readonly string[];
+  /** argv was cut at maxArgsBytes; the last element may be partial. */
   readonly argsTruncated: boolean;
 }
 
-export interface ForkEvent extends KernelEventBase {
+export interface ForkEvent extends EventBase {
   readonly kind: 'fork';
   readonly childPid: number;
   readonly childTid: number;
 }
 
-export interface ExitEvent extends KernelEventBase {
+export interface ExitEvent extends EventBase {
   readonly kind: 'exit';
   readonly exitCode: number;
   readonly signal: number;
 }
 
 export type KernelEvent = ExecEvent | ForkEvent | ExitEvent;
+

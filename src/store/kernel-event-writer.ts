@@ -8,7 +8,7 @@ export class KernelEventWriter {
   readonly #exec: Statement;
   readonly #fork: Statement;
   readonly #exit: Statement;
-  readonly #write: (events: readonly KernelEvent[]) => void;
+  readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => void;
 
   constructor(db: Db) {
     this.#exec = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
@@ -17,21 +17,23 @@ export class KernelEventWriter {
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#write = db.transaction((events: readonly KernelEvent[]) => {
+    this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => {
       for (const e of events) {
+        const time = toEpochMs(e.ktimeNs);
         if (e.kind === 'exec') {
-          this.#exec.run(e.time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
+          this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
             JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0);
         } else if (e.kind === 'fork') {
-          this.#fork.run(e.time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
+          this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else {
-          this.#exit.run(e.time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal);
+          this.#exit.run(time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal);
         }
       }
     });
   }
 
-  write(events: readonly KernelEvent[]): void {
-    if (events.length > 0) this.#write(events);
+  /** `toEpochMs` turns the kernel's boot-time clock into wall-clock ms (src/sources/ebpf/boot-clock.ts). */
+  write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number): void {
+    if (events.length > 0) this.#write(events, toEpochMs);
   }
 }

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process lifecycle sensor: exec, fork, exit.
+ *
+ * Hooks are tp_btf (BTF-typed raw tracepoints): they need neither tracefs nor
+ * kprobes/fentry, which this fleet's kernels do not always offer, and they get
+ * typed task_struct pointers so CO-RE relocations keep working across kernels.
+ *
+ * Every record goes through one ring buffer so user space sees one ordered
+ * stream per CPU and drains it with one epoll. Records are assembled in a
+ * per-CPU scratch map (the 512-byte BPF stack cannot hold an exec record) and
+ * copied with bpf_ringbuf_output at their exact length, which is what lets
+ * exec records be variable-length without reserving the worst case.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "records.h"
+
+char LICENSE[] SEC("license") = "GPL"; /* ringbuf + task helpers are GPL-only */
+
+/* Set by the loader before load; rodata so the verifier prunes on them. */
+const volatile __u32 self_pid = 0;
+const volatile __u32 max_args_bytes = DE_ARGS_DEFAULT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* overridden by the loader (ringBytes) */
+} events SEC(".maps");
+
+/* Per-CPU so the hot path never contends on an atomic; user space sums it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * The scratch value is larger than the biggest record on purpose: lengths are
+ * masked (not just clamped) before use so the verifier can bound every access
+ * even when clang reorders the clamps, and the masks overshoot the real caps.
+ */
+#define SCRATCH_BYTES 16384
+#define FN_MASK 0x1ff   /* >= DE_FILENAME_MAX */
+#define ARGS_MASK 0x1fff /* >= DE_ARGS_CAP */
+struct scratch {
+	__u8 buf[SCRATCH_BYTES];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d)
+		*d += 1; /* per-CPU slot and BPF programs do not nest here: no atomic needed */
+}
+
+static __always_inline void emit(void *rec, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, rec, size, 0))
+		count_drop();
+}
+
+/* Fills the fields common to every kind from the *current* task. */
+static __always_inline void fill_header(struct de_header *h, __u32 kind, __u32 size)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->kind = kind;
+	h->size = size;
+	h->ktime_ns = bpf_ktime_get_boot_ns();
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->euid = BPF_CORE_READ(task, cred, euid.val);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline bool is_self(void)
+{
+	return self_pid && (bpf_get_current_pid_tgid() >> 32) == self_pid;
+}
+
+/*
+ * Fires after the new image is loaded: current already has the new mm (argv
+ * lives at mm->arg_start..arg_end, freshly copied so the pages are present) and
+ * the new comm.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 zero = 0;
+	struct de_exec *e;
+	__u64 flen = 0, alen = 0, cap, arg_start, arg_end;
+	long n;
+
+	if (is_self())
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+
+	/* Read one byte more than we keep so a 256-byte path still gets its NUL. */
+	n = bpf_probe_read_kernel_str(e->data, DE_FILENAME_MAX + 1, BPF_CORE_READ(bprm, filename));
+	if (n > 0) {
+		flen = n - 1; /* drop the NUL: lengths are explicit on the wire */
+		if (flen > DE_FILENAME_MAX)
+			flen = DE_FILENAME_MAX;
+	}
+	flen &= FN_MASK;
+
+	arg_start = BPF_CORE_READ(p, mm, arg_start);
+	arg_end = BPF_CORE_READ(p, mm, arg_end);
+	cap = max_args_bytes;
+	if (cap > DE_ARGS_CAP)
+		cap = DE_ARGS_CAP;
+	e->args_truncated = 0;
+	if (arg_end > arg_start) {
+		alen = arg_end - arg_start;
+		if (alen > cap) {
+			alen = cap;
+			e->args_truncated = 1;
+		}
+	}
+	alen &= ARGS_MASK;
+	/* A fault (argv page not resident) degrades to an empty argv, not a lost exec. */
+	if (alen && bpf_probe_read_user(e->data + flen, alen, (void *)arg_start))
+		alen = 0;
+
+	e->filename_len = flen;
+	e->args_len = alen;
+	e->_pad = 0;
+	fill_header(&e->h, DE_KIND_EXEC, sizeof(*e) + flen + alen);
+	emit(e, sizeof(*e) + flen + alen);
+	return 0;
+}
+
+/* Also fires for new threads (CLONE_THREAD): child_pid == pid then, child_tid is the new thread. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct de_fork f = {};
+
+	if (is_self())
+		return 0;
+	fill_header(&f.h, DE_KIND_FORK, sizeof(f));
+	f.child_pid = BPF_CORE_READ(child, tgid);
+	f.child_tid = BPF_CORE_READ(child, pid);
+	emit(&f, sizeof(f));
+	return 0;
+}
+
+/*
+ * Only the thread-group leader is reported: per-thread exits would flood the
+ * ring and the process, not the thread, is what detections reason about.
+ * exit_code is already stored in the task when this tracepoint fires.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
+{
+	struct de_exit x = {};
+	__u32 code;
+
+	if (is_self())
+		return 0;
+	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
+		return 0;
+	fill_header(&x.h, DE_KIND_EXIT, sizeof(x));
+	code = BPF_CORE_READ(p, exit_code);
+	x.exit_code = (code >> 8) & 0xff;
+	x.signal = code & 0x7f;
+	emit(&x, sizeof(x));
+	return 0;
+}

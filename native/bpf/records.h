@@ -1,0 +1,61 @@
+/*
+ * Wire format shared by the BPF programs (process.bpf.c) and the addon (addon.c).
+ *
+ * This header is the single C definition of the records; the TypeScript decoder
+ * (src/sources/ebpf/records.ts) mirrors it, and records.test.ts compares the
+ * offsets reported by addon.layout() with the decoder's LAYOUT so the two
+ * cannot drift silently. Kind numbers are append-only: never reuse one.
+ *
+ * Records are little-endian with every field naturally aligned, so the decoder
+ * can read them at fixed offsets without unpacking. It relies on the includer
+ * having defined __u32/__u64 (vmlinux.h in BPF, <linux/types.h> in user space).
+ */
+#ifndef DE_RECORDS_H
+#define DE_RECORDS_H
+
+#define DE_KIND_EXEC 1
+#define DE_KIND_FORK 2
+#define DE_KIND_EXIT 3
+
+/* Filename bytes kept per exec (no NUL on the wire). */
+#define DE_FILENAME_MAX 256
+/* Compile-time ceiling for the argv bytes; the run-time limit (max_args_bytes) is at most this. */
+#define DE_ARGS_CAP 4096
+#define DE_ARGS_DEFAULT 1024
+
+struct de_header {
+	__u32 kind;
+	__u32 size;     /* whole record, header included: the reader walks by it */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME, so suspend does not skew it; wall clock is derived in TS */
+	__u32 pid;      /* tgid */
+	__u32 tid;
+	__u32 ppid;     /* real_parent->tgid */
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u64 cgroup_id;
+	char comm[16];
+};
+
+struct de_exec {
+	struct de_header h;
+	__u32 filename_len;
+	__u32 args_len;
+	__u32 args_truncated;
+	__u32 _pad; /* keeps data[] 8-aligned so a later u64 field could follow it */
+	char data[];  /* filename (filename_len bytes) then argv (args_len bytes, NUL separated) */
+};
+
+struct de_fork {
+	struct de_header h; /* pid/tid = parent */
+	__u32 child_pid;
+	__u32 child_tid;
+};
+
+struct de_exit {
+	struct de_header h;
+	__u32 exit_code;
+	__u32 signal;
+};
+
+#endif

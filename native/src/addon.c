@@ -1,0 +1,588 @@
+/*
+ * daemoneye_bpf: loads the process sensor (process.bpf.c, embedded through the
+ * bpftool skeleton so nothing has to be found on disk at run time), drains its
+ * ring buffer on a worker thread and hands JavaScript one Buffer per batch.
+ *
+ * Why batches: a JS callback per record costs microseconds of V8 entry each;
+ * at thousands of events/s that alone would exceed the CPU budget. Raw records
+ * are copied as they are and decoded in TypeScript (records.ts), so this file
+ * knows nothing about field meanings beyond the layout it reports.
+ *
+ * Plain N-API in C (no node-addon-api) keeps the addon free of npm
+ * dependencies and ABI-stable across Node versions.
+ *
+ * One sensor per process: the collector is the only user, and a module-level
+ * state keeps close()/stats() free of handle plumbing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <node_api.h>
+
+#include "records.h"
+#include "process.skel.h"
+
+#define DEFAULT_RING_BYTES (8u << 20)
+#define DEFAULT_BATCH_MS 10u
+/* Hand a batch over early past this size so one Buffer stays cache/GC friendly. */
+#define BATCH_FLUSH_BYTES (1u << 20)
+/* Room for one more worst-case record past the flush threshold. */
+#define BATCH_CAP (BATCH_FLUSH_BYTES + 64u * 1024u)
+/*
+ * Batches queued for the JS thread before we start dropping. A stalled event
+ * loop must not grow memory without bound; dropping here is counted as
+ * userDrops, distinct from kernelDrops (ring full).
+ */
+#define TSFN_QUEUE_MAX 64
+
+struct batch {
+	size_t len;
+	size_t records;
+	unsigned char data[];
+};
+
+static struct {
+	struct process_bpf *skel;
+	struct ring_buffer *rb;
+	napi_threadsafe_function tsfn;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	unsigned batch_ms;
+	struct batch *cur;
+	struct timespec batch_start;
+	atomic_ullong records, batches, user_drops;
+	bool open;
+} S;
+
+#define NAPI_CALL(env, call)                                                          \
+	do {                                                                          \
+		if ((call) != napi_ok) {                                              \
+			const napi_extended_error_info *info_;                        \
+			napi_get_last_error_info((env), &info_);                      \
+			napi_throw_error((env), "DE_NAPI",                            \
+					 info_ && info_->error_message ? info_->error_message \
+								       : #call);               \
+			return NULL;                                                  \
+		}                                                                     \
+	} while (0)
+
+static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	napi_throw_error(env, code, msg);
+	return NULL;
+}
+
+/* ---------- JS side of the batch hand-off ---------- */
+
+static void free_batch(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)data;
+	free(hint);
+}
+
+static void call_js(napi_env env, napi_value cb, void *ctx, void *data)
+{
+	struct batch *b = data;
+	napi_value buf, undef;
+	void *copy;
+
+	(void)ctx;
+	if (!env || !cb) { /* tsfn torn down with items still queued */
+		free(b);
+		return;
+	}
+	/*
+	 * Zero-copy when the runtime allows external buffers; builds with the V8
+	 * sandbox refuse them, so fall back to one copy rather than failing.
+	 */
+	if (napi_create_external_buffer(env, b->len, b->data, free_batch, b, &buf) != napi_ok) {
+		if (napi_create_buffer_copy(env, b->len, b->data, &copy, &buf) != napi_ok) {
+			atomic_fetch_add(&S.user_drops, b->records);
+			free(b);
+			return;
+		}
+		free(b);
+	}
+	atomic_fetch_add(&S.batches, 1);
+	napi_get_undefined(env, &undef);
+	napi_call_function(env, undef, cb, 1, &buf, NULL);
+}
+
+/* ---------- worker thread ---------- */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1e3 + (now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static struct batch *new_batch(void)
+{
+	struct batch *b = malloc(sizeof(*b) + BATCH_CAP);
+
+	if (b) {
+		b->len = 0;
+		b->records = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &S.batch_start);
+	return b;
+}
+
+/*
+ * Hands the current batch to the JS thread. When the JS queue is full (event
+ * loop busy, e.g. spawning children synchronously) a partial batch simply keeps
+ * growing and is retried on the next wake-up, so a slow loop means bigger
+ * batches, not lost records. Only a full batch waits; while it waits we do not
+ * drain the ring, so the ring (ringBytes) absorbs the burst and any overflow is
+ * counted by the kernel as kernelDrops. userDrops is left for what cannot be
+ * delivered at all (close() while JS is stalled, allocation failure).
+ */
+static void flush(void)
+{
+	struct batch *b = S.cur;
+	napi_status st;
+
+	if (!b || b->len == 0)
+		return;
+	for (;;) {
+		st = napi_call_threadsafe_function(S.tsfn, b, napi_tsfn_nonblocking);
+		if (st == napi_ok)
+			break;
+		if (st != napi_queue_full || b->len < BATCH_FLUSH_BYTES)
+			goto not_sent;
+		if (atomic_load(&S.stop))
+			goto not_sent;
+		/* Polling, not a blocking call: close() joins this thread on the JS thread. */
+		usleep(1000);
+	}
+	S.cur = new_batch();
+	return;
+not_sent:
+	if (st == napi_queue_full && !atomic_load(&S.stop))
+		return; /* keep accumulating; retried after the next poll */
+	atomic_fetch_add(&S.user_drops, b->records);
+	b->len = 0;
+	b->records = 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	atomic_fetch_add(&S.records, 1);
+	if (!S.cur)
+		S.cur = new_batch();
+	if (!S.cur || size > BATCH_CAP) {
+		atomic_fetch_add(&S.user_drops, 1);
+		return 0;
+	}
+	if (S.cur && S.cur->len + size > BATCH_CAP)
+		flush();
+	if (!S.cur || S.cur->len + size > BATCH_CAP) {
+		atomic_fetch_add(&S.user_drops, 1);
+		return 0;
+	}
+	/* The window opens with the first record, so batchMs bounds each record's wait. */
+	if (S.cur->len == 0)
+		clock_gettime(CLOCK_MONOTONIC, &S.batch_start);
+	memcpy(S.cur->data + S.cur->len, data, size);
+	S.cur->len += size;
+	S.cur->records++;
+	if (S.cur->len >= BATCH_FLUSH_BYTES)
+		flush();
+	return 0;
+}
+
+static void *drain(void *arg)
+{
+	(void)arg;
+	S.cur = new_batch();
+	while (!atomic_load(&S.stop)) {
+		/*
+		 * With records pending, wake once per window so a partial batch is never
+		 * held past batchMs; idle, sleep longer (bounded so close() stays prompt)
+		 * instead of waking 100 times a second for nothing.
+		 */
+		int timeout = S.cur && S.cur->len ? (int)S.batch_ms : 100;
+		int err = ring_buffer__poll(S.rb, timeout);
+
+		if (err < 0 && err != -EINTR)
+			break;
+		if (S.cur && S.cur->len && ms_since(&S.batch_start) >= S.batch_ms)
+			flush();
+	}
+	/* Deliver what the kernel already handed us before the tsfn goes away. */
+	ring_buffer__consume(S.rb);
+	flush();
+	free(S.cur);
+	S.cur = NULL;
+	return NULL;
+}
+
+/* ---------- helpers for options ---------- */
+
+static bool get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
+{
+	bool has = false;
+	napi_value v;
+	napi_valuetype t;
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return false;
+	napi_get_named_property(env, obj, key, &v);
+	napi_typeof(env, v, &t);
+	if (t != napi_number)
+		return false;
+	return napi_get_value_uint32(env, v, out) == napi_ok;
+}
+
+static napi_value str(napi_env env, const char *s)
+{
+	napi_value v;
+
+	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+	return v;
+}
+
+static napi_value u64num(napi_env env, unsigned long long x)
+{
+	napi_value v;
+
+	napi_create_double(env, (double)x, &v); /* counters stay far below 2^53 */
+	return v;
+}
+
+/* Captures libbpf's diagnostics (verifier log included) so errors can carry them. */
+static char libbpf_log[16384];
+static size_t libbpf_log_len;
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (libbpf_log_len >= sizeof(libbpf_log) - 1)
+		return 0;
+	n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
+	if (n > 0)
+		libbpf_log_len += (size_t)n;
+	if (libbpf_log_len > sizeof(libbpf_log) - 1)
+		libbpf_log_len = sizeof(libbpf_log) - 1;
+	return 0;
+}
+
+static void teardown(void)
+{
+	if (S.thread_started) {
+		atomic_store(&S.stop, true);
+		pthread_join(S.thread, NULL);
+		S.thread_started = false;
+	}
+	if (S.tsfn) {
+		napi_release_threadsafe_function(S.tsfn, napi_tsfn_release);
+		S.tsfn = NULL;
+	}
+	ring_buffer__free(S.rb);
+	S.rb = NULL;
+	process_bpf__destroy(S.skel); /* detaches links, closes maps */
+	S.skel = NULL;
+	S.open = false;
+}
+
+/* ---------- exported functions ---------- */
+
+/* open(options, onBatch) -> { programs: { name: { attached, error? } } } */
+static napi_value js_open(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], result, programs, name;
+	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+	uint32_t ring_bytes = DEFAULT_RING_BYTES, max_args = DE_ARGS_DEFAULT;
+	uint32_t batch_ms = DEFAULT_BATCH_MS, self_pid = (uint32_t)getpid();
+	struct bpf_program *prog;
+	int err, attached = 0;
+	long page = sysconf(_SC_PAGESIZE);
+
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (S.open)
+		return throw_code(env, "DE_BPF_BUSY", "the sensor is already open in this process; close() it first");
+	if (argc >= 1)
+		napi_typeof(env, argv[0], &t0);
+	if (argc >= 2)
+		napi_typeof(env, argv[1], &t1);
+	if (t1 != napi_function)
+		return throw_code(env, "DE_BPF_ARGS", "open(options, onBatch): onBatch must be a function");
+	if (t0 == napi_object) {
+		get_u32(env, argv[0], "ringBytes", &ring_bytes);
+		get_u32(env, argv[0], "maxArgsBytes", &max_args);
+		get_u32(env, argv[0], "batchMs", &batch_ms);
+		get_u32(env, argv[0], "selfPid", &self_pid);
+	}
+	/* The kernel requires a power-of-two multiple of the page size. */
+	if (ring_bytes < (uint32_t)page || (ring_bytes & (ring_bytes - 1)))
+		return throw_code(env, "DE_BPF_ARGS", "ringBytes must be a power of two >= %ld, got %u", page, ring_bytes);
+	if (max_args > DE_ARGS_CAP)
+		return throw_code(env, "DE_BPF_ARGS", "maxArgsBytes must be <= %d, got %u", DE_ARGS_CAP, max_args);
+	if (batch_ms == 0)
+		batch_ms = 1;
+
+	libbpf_log_len = 0;
+	libbpf_log[0] = 0;
+	libbpf_set_print(print_fn);
+	memset(&S, 0, sizeof(S));
+	S.batch_ms = batch_ms;
+
+	S.skel = process_bpf__open();
+	if (!S.skel)
+		return throw_code(env, "DE_BPF_LOAD", "opening the embedded BPF object failed: %s %s", strerror(errno), libbpf_log);
+	S.skel->rodata->self_pid = self_pid;
+	S.skel->rodata->max_args_bytes = max_args;
+	bpf_map__set_max_entries(S.skel->maps.events, ring_bytes);
+
+	err = process_bpf__load(S.skel);
+	if (err) {
+		process_bpf__destroy(S.skel);
+		S.skel = NULL;
+		return throw_code(env, "DE_BPF_LOAD", "the kernel refused the BPF programs (%s): %s", strerror(-err), libbpf_log);
+	}
+
+	/* Attach one by one so one missing hook does not cost the others. */
+	NAPI_CALL(env, napi_create_object(env, &result));
+	NAPI_CALL(env, napi_create_object(env, &programs));
+	bpf_object__for_each_program(prog, S.skel->obj) {
+		napi_value entry, ok;
+		struct bpf_link *link;
+
+		libbpf_log_len = 0;
+		libbpf_log[0] = 0;
+		link = bpf_program__attach(prog);
+		napi_create_object(env, &entry);
+		napi_get_boolean(env, link != NULL, &ok);
+		napi_set_named_property(env, entry, "attached", ok);
+		napi_set_named_property(env, entry, "section", str(env, bpf_program__section_name(prog)));
+		if (link) {
+			attached++;
+			/* Record the link in the skeleton so __destroy detaches it. */
+			if (prog == S.skel->progs.handle_exec)
+				S.skel->links.handle_exec = link;
+			else if (prog == S.skel->progs.handle_fork)
+				S.skel->links.handle_fork = link;
+			else if (prog == S.skel->progs.handle_exit)
+				S.skel->links.handle_exit = link;
+		} else {
+			char e[600];
+
+			snprintf(e, sizeof(e), "%s %s", strerror(errno), libbpf_log);
+			napi_set_named_property(env, entry, "error", str(env, e));
+		}
+		napi_set_named_property(env, programs, bpf_program__name(prog), entry);
+	}
+	napi_set_named_property(env, result, "programs", programs);
+	if (attached == 0) {
+		process_bpf__destroy(S.skel);
+		S.skel = NULL;
+		return throw_code(env, "DE_BPF_ATTACH", "no program attached: %s", libbpf_log);
+	}
+
+	S.rb = ring_buffer__new(bpf_map__fd(S.skel->maps.events), on_record, NULL, NULL);
+	if (!S.rb) {
+		process_bpf__destroy(S.skel);
+		S.skel = NULL;
+		return throw_code(env, "DE_BPF_LOAD", "ring_buffer__new failed: %s", strerror(errno));
+	}
+
+	NAPI_CALL(env, napi_create_string_utf8(env, "daemoneye_bpf.batch", NAPI_AUTO_LENGTH, &name));
+	if (napi_create_threadsafe_function(env, argv[1], NULL, name, TSFN_QUEUE_MAX, 1, NULL, NULL, NULL,
+					    call_js, &S.tsfn) != napi_ok) {
+		teardown();
+		return throw_code(env, "DE_NAPI", "napi_create_threadsafe_function failed");
+	}
+	S.open = true;
+	if (pthread_create(&S.thread, NULL, drain, NULL) != 0) {
+		teardown();
+		return throw_code(env, "DE_BPF_THREAD", "pthread_create failed: %s", strerror(errno));
+	}
+	S.thread_started = true;
+	return result;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info)
+{
+	napi_value undef;
+
+	(void)info;
+	if (S.open)
+		teardown();
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info)
+{
+	napi_value o;
+	unsigned long long kdrops = 0;
+
+	(void)info;
+	if (S.skel) {
+		int ncpu = libbpf_num_possible_cpus();
+		__u32 zero = 0;
+
+		if (ncpu > 0) {
+			__u64 *vals = calloc((size_t)ncpu, sizeof(__u64));
+
+			if (vals && bpf_map_lookup_elem(bpf_map__fd(S.skel->maps.drops), &zero, vals) == 0)
+				for (int i = 0; i < ncpu; i++)
+					kdrops += vals[i];
+			free(vals);
+		}
+	}
+	NAPI_CALL(env, napi_create_object(env, &o));
+	napi_set_named_property(env, o, "kernelDrops", u64num(env, kdrops));
+	napi_set_named_property(env, o, "userDrops", u64num(env, atomic_load(&S.user_drops)));
+	napi_set_named_property(env, o, "records", u64num(env, atomic_load(&S.records)));
+	napi_set_named_property(env, o, "batches", u64num(env, atomic_load(&S.batches)));
+	return o;
+}
+
+/* ---------- layout() ---------- */
+
+static void field(napi_env env, napi_value fields, const char *n, size_t off, size_t size)
+{
+	napi_value f, v;
+
+	napi_create_object(env, &f);
+	napi_create_uint32(env, (uint32_t)off, &v);
+	napi_set_named_property(env, f, "offset", v);
+	napi_create_uint32(env, (uint32_t)size, &v);
+	napi_set_named_property(env, f, "size", v);
+	napi_set_named_property(env, fields, n, f);
+}
+
+#define FSIZE(T, m) sizeof(((T *)0)->m)
+#define F(T, m) field(env, fields, #m, offsetof(T, m), FSIZE(T, m))
+
+static napi_value begin_struct(napi_env env, napi_value out, const char *n, size_t size, napi_value *fields)
+{
+	napi_value s, v;
+
+	napi_create_object(env, &s);
+	napi_create_uint32(env, (uint32_t)size, &v);
+	napi_set_named_property(env, s, "size", v);
+	napi_create_object(env, fields);
+	napi_set_named_property(env, s, "fields", *fields);
+	napi_set_named_property(env, out, n, s);
+	return s;
+}
+
+/* Offsets of nested header fields are reported relative to the record start. */
+static napi_value js_layout(napi_env env, napi_callback_info info)
+{
+	napi_value out, fields, v;
+
+	(void)info;
+	NAPI_CALL(env, napi_create_object(env, &out));
+	begin_struct(env, out, "de_header", sizeof(struct de_header), &fields);
+	F(struct de_header, kind);
+	F(struct de_header, size);
+	F(struct de_header, ktime_ns);
+	F(struct de_header, pid);
+	F(struct de_header, tid);
+	F(struct de_header, ppid);
+	F(struct de_header, uid);
+	F(struct de_header, gid);
+	F(struct de_header, euid);
+	F(struct de_header, cgroup_id);
+	F(struct de_header, comm);
+
+	begin_struct(env, out, "de_exec", sizeof(struct de_exec), &fields);
+	F(struct de_exec, filename_len);
+	F(struct de_exec, args_len);
+	F(struct de_exec, args_truncated);
+	F(struct de_exec, _pad);
+	field(env, fields, "data", offsetof(struct de_exec, data), 0);
+
+	begin_struct(env, out, "de_fork", sizeof(struct de_fork), &fields);
+	F(struct de_fork, child_pid);
+	F(struct de_fork, child_tid);
+
+	begin_struct(env, out, "de_exit", sizeof(struct de_exit), &fields);
+	F(struct de_exit, exit_code);
+	F(struct de_exit, signal);
+
+	napi_create_object(env, &fields);
+	napi_create_uint32(env, DE_KIND_EXEC, &v);
+	napi_set_named_property(env, fields, "exec", v);
+	napi_create_uint32(env, DE_KIND_FORK, &v);
+	napi_set_named_property(env, fields, "fork", v);
+	napi_create_uint32(env, DE_KIND_EXIT, &v);
+	napi_set_named_property(env, fields, "exit", v);
+	napi_set_named_property(env, out, "kinds", fields);
+	napi_create_uint32(env, DE_FILENAME_MAX, &v);
+	napi_set_named_property(env, out, "filenameMax", v);
+	napi_create_uint32(env, DE_ARGS_CAP, &v);
+	napi_set_named_property(env, out, "argsCap", v);
+	return out;
+}
+
+/*
+ * CLOCK_BOOTTIME now, as a BigInt: the records' clock. Node has no API for it
+ * (process.hrtime is CLOCK_MONOTONIC, which stops during suspend), and the TS
+ * side needs it once to anchor ktime_ns to the wall clock.
+ */
+static napi_value js_boottime_ns(napi_env env, napi_callback_info info)
+{
+	struct timespec ts;
+	napi_value v;
+
+	(void)info;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	NAPI_CALL(env, napi_create_bigint_uint64(env, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, &v));
+	return v;
+}
+
+static void on_env_exit(void *arg)
+{
+	(void)arg;
+	/* Join the drain thread before the env goes: it may be mid-call on the tsfn. */
+	if (S.open)
+		teardown();
+}
+
+NAPI_MODULE_INIT()
+{
+	napi_property_descriptor props[] = {
+		{ "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
+		{ "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
+		{ "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },
+		{ "boottimeNs", NULL, js_boottime_ns, NULL, NULL, NULL, napi_default, NULL },
+	};
+
+	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	napi_add_env_cleanup_hook(env, on_env_exit, NULL);
+	return exports;
+}

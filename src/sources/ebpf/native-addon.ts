@@ -1,0 +1,91 @@
+// Loads native/build/Release/daemoneye_bpf.node (built by scripts/build-native.sh). The addon is
+// optional: a host without it (not built, wrong libbpf, not Linux) gets DE_SOURCE_UNAVAILABLE with
+// the precise reason, and the agent falls back to other sources.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+
+export interface OpenOptions {
+  /** Ring buffer bytes: a power of two, multiple of the page size. Default 8 MiB. */
+  readonly ringBytes?: number;
+  /** argv bytes kept per exec, at most 4096. Default 1024. */
+  readonly maxArgsBytes?: number;
+  /** Longest time a record waits in user space before JS sees it. Default 10. */
+  readonly batchMs?: number;
+  /** tgid filtered out in the kernel; defaults to this process. */
+  readonly selfPid?: number;
+}
+
+export interface ProgramStatus {
+  readonly attached: boolean;
+  readonly section: string;
+  readonly error?: string;
+}
+
+export interface SensorStats {
+  readonly kernelDrops: number;
+  readonly userDrops: number;
+  readonly records: number;
+  readonly batches: number;
+}
+
+interface FieldLayout {
+  readonly offset: number;
+  readonly size: number;
+}
+interface StructLayout {
+  readonly size: number;
+  readonly fields: Readonly<Record<string, FieldLayout>>;
+}
+export interface NativeLayout {
+  readonly de_header: StructLayout;
+  readonly de_exec: StructLayout;
+  readonly de_fork: StructLayout;
+  readonly de_exit: StructLayout;
+  readonly kinds: Readonly<Record<string, number>>;
+  readonly filenameMax: number;
+  readonly argsCap: number;
+}
+
+export interface BpfAddon {
+  /** One sensor per process. Throws with code DE_BPF_LOAD / DE_BPF_ATTACH / DE_BPF_ARGS / DE_BPF_BUSY. */
+  open(options: OpenOptions, onBatch: (batch: Buffer) => void): { programs: Record<string, ProgramStatus> };
+  stats(): SensorStats;
+  /** Detaches, drains what is already in the ring, stops the worker thread. Safe to call twice. */
+  close(): void;
+  layout(): NativeLayout;
+  /** CLOCK_BOOTTIME in ns, the clock of ktime_ns. */
+  boottimeNs(): bigint;
+}
+
+// src/sources/ebpf -> package root, both from src/ and from dist/ (same depth).
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const ADDON_PATH = join(packageRoot, 'native', 'build', 'Release', 'daemoneye_bpf.node');
+
+let cached: BpfAddon | undefined;
+
+export function loadBpfAddon(path: string = ADDON_PATH): BpfAddon {
+  if (cached !== undefined && path === ADDON_PATH) return cached;
+  if (process.platform !== 'linux') {
+    throw new DaemonEyeError('DE_SOURCE_UNAVAILABLE', `eBPF needs Linux; this is ${process.platform}`);
+  }
+  if (!existsSync(path)) {
+    throw new DaemonEyeError('DE_SOURCE_UNAVAILABLE', `the eBPF addon is not built: ${path} does not exist`, {
+      hint: 'run `npm run build:native` (needs clang, bpftool, libbpf-dev, libelf-dev, zlib1g-dev)',
+    });
+  }
+  let addon: BpfAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as BpfAddon;
+  } catch (e) {
+    // Typically a missing libbpf.so.1/libelf.so.1 or a Node ABI mismatch: the loader's text says which.
+    throw new DaemonEyeError('DE_SOURCE_UNAVAILABLE', `the eBPF addon ${path} failed to load: ${(e as Error).message}`, {
+      hint: 'install libbpf1, libelf1 and zlib1g, or rebuild with `npm run build:native`',
+      cause: e,
+    });
+  }
+  if (path === ADDON_PATH) cached = addon;
+  return addon;
+}

@@ -1,0 +1,159 @@
+// Decoder for the raw records of native/bpf/records.h, one Buffer per batch from the addon.
+// LAYOUT mirrors the C structs; records.test.ts compares it with addon.layout() (offsetof/sizeof in C),
+// so a change on either side without the other fails a test instead of producing garbage fields.
+// Bad input is counted by reason, never thrown: one malformed record must not kill the reader loop.
+
+const field = (offset: number, size: number) => ({ offset, size }) as const;
+
+export const LAYOUT = {
+  de_header: {
+    size: 64,
+    fields: {
+      kind: field(0, 4),
+      size: field(4, 4),
+      ktime_ns: field(8, 8),
+      pid: field(16, 4),
+      tid: field(20, 4),
+      ppid: field(24, 4),
+      uid: field(28, 4),
+      gid: field(32, 4),
+      euid: field(36, 4),
+      cgroup_id: field(40, 8),
+      comm: field(48, 16),
+    },
+  },
+  de_exec: {
+    size: 80,
+    fields: {
+      filename_len: field(64, 4),
+      args_len: field(68, 4),
+      args_truncated: field(72, 4),
+      _pad: field(76, 4),
+      data: field(80, 0),
+    },
+  },
+  de_fork: { size: 72, fields: { child_pid: field(64, 4), child_tid: field(68, 4) } },
+  de_exit: { size: 72, fields: { exit_code: field(64, 4), signal: field(68, 4) } },
+  /** Append-only: a kind number is never reused. */
+  kinds: { exec: 1, fork: 2, exit: 3 },
+  filenameMax: 256,
+  argsCap: 4096,
+} as const;
+
+import type { EventBase, KernelEvent } from '../../normalize/kernel-event.ts';
+
+export type { ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../../normalize/kernel-event.ts';
+
+export type DecodeError = 'short_record' | 'bad_kind' | 'bad_size';
+
+export interface DecodedBatch {
+  readonly events: KernelEvent[];
+  readonly errors: Record<string, number>;
+}
+
+const H = LAYOUT.de_header.fields;
+const X = LAYOUT.de_exec.fields;
+const K = LAYOUT.kinds;
+
+function cString(buf: Buffer, start: number, len: number): string {
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end === -1 || end > start + len ? start + len : end);
+}
+
+function header(buf: Buffer, o: number): EventBase {
+  return {
+    pid: buf.readUInt32LE(o + H.pid.offset),
+    tid: buf.readUInt32LE(o + H.tid.offset),
+    ppid: buf.readUInt32LE(o + H.ppid.offset),
+    uid: buf.readUInt32LE(o + H.uid.offset),
+    gid: buf.readUInt32LE(o + H.gid.offset),
+    euid: buf.readUInt32LE(o + H.euid.offset),
+    cgroupId: buf.readBigUInt64LE(o + H.cgroup_id.offset),
+    comm: cString(buf, o + H.comm.offset, H.comm.size),
+    ktimeNs: buf.readBigUInt64LE(o + H.ktime_ns.offset),
+  };
+}
+
+/** argv bytes are the NUL-separated strings of mm->arg_start..arg_end, each normally NUL-terminated. */
+function splitArgv(buf: Buffer, start: number, len: number): string[] {
+  if (len === 0) return [];
+  const s = buf.toString('utf8', start, start + len);
+  const parts = s.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEvent | DecodeError {
+  switch (kind) {
+    case K.exec: {
+      if (size < LAYOUT.de_exec.size) return 'bad_size';
+      const flen = buf.readUInt32LE(o + X.filename_len.offset);
+      const alen = buf.readUInt32LE(o + X.args_len.offset);
+      if (flen > LAYOUT.filenameMax || alen > LAYOUT.argsCap || LAYOUT.de_exec.size + flen + alen !== size) {
+        return 'bad_size';
+      }
+      const data = o + X.data.offset;
+      return {
+        kind: 'exec',
+        ...header(buf, o),
+        filename: buf.toString('utf8', data, data + flen),
+        argv: splitArgv(buf, data + flen, alen),
+        argsTruncated: buf.readUInt32LE(o + X.args_truncated.offset) !== 0,
+      };
+    }
+    case K.fork:
+      if (size !== LAYOUT.de_fork.size) return 'bad_size';
+      return {
+        kind: 'fork',
+        ...header(buf, o),
+        childPid: buf.readUInt32LE(o + LAYOUT.de_fork.fields.child_pid.offset),
+        childTid: buf.readUInt32LE(o + LAYOUT.de_fork.fields.child_tid.offset),
+      };
+    case K.exit:
+      if (size !== LAYOUT.de_exit.size) return 'bad_size';
+      return {
+        kind: 'exit',
+        ...header(buf, o),
+        exitCode: buf.readUInt32LE(o + LAYOUT.de_exit.fields.exit_code.offset),
+        signal: buf.readUInt32LE(o + LAYOUT.de_exit.fields.signal.offset),
+      };
+    default:
+      return 'bad_kind';
+  }
+}
+
+/**
+ * Walks a batch record by record using each header's `size`. A record whose size cannot be trusted
+ * (shorter than a header, or past the end) ends the walk, since nothing after it can be located;
+ * a record of unknown kind or inconsistent lengths is skipped and counted.
+ */
+export function decodeBatch(buf: Buffer): DecodedBatch {
+  const events: KernelEvent[] = [];
+  const errors: Record<string, number> = {};
+  const count = (reason: DecodeError) => {
+    errors[reason] = (errors[reason] ?? 0) + 1;
+  };
+  let o = 0;
+  while (o < buf.length) {
+    const left = buf.length - o;
+    if (left < LAYOUT.de_header.size) {
+      count('short_record');
+      break;
+    }
+    const kind = buf.readUInt32LE(o + H.kind.offset);
+    const size = buf.readUInt32LE(o + H.size.offset);
+    if (size < LAYOUT.de_header.size) {
+      count('bad_size');
+      break;
+    }
+    if (size > left) {
+      count('short_record');
+      break;
+    }
+    const ev = decodeOne(buf, o, kind, size);
+    if (typeof ev === 'string') count(ev);
+    else events.push(ev);
+    o += size;
+  }
+  return { events, errors };
+}
