@@ -15,6 +15,7 @@ import type { DaemonEyeError } from '../errors/catalogue.ts';
 import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { Delivery } from './delivery.ts';
+import { KernelEvents } from './kernel-events.linux.ts';
 import { createSnapshotSource } from './sources.linux.ts';
 import type { ProcessScan, SnapshotSource } from '../sources/source.ts';
 import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts';
@@ -55,6 +56,7 @@ export class Agent {
   readonly #detectors: Detector[];
   readonly #delivery: Delivery;
   readonly #ledger: Ledger;
+  readonly #kernel: KernelEvents;
   readonly #lifecycleHead;
   #previous: Map<string, ProcessSnapshot> | null;
   #lastRetention = 0;
@@ -108,6 +110,7 @@ export class Agent {
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
     this.#source = createSnapshotSource(config);
+    this.#kernel = new KernelEvents(this.#db, dataDir, log);
     this.#lifecycleHead = this.#db.prepare('SELECT coalesce(max(id), 0) AS id FROM process_lifecycle');
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
@@ -130,6 +133,7 @@ export class Agent {
   async run(signal: AbortSignal, onCycle: (r: CycleReport) => void = () => {}): Promise<void> {
     const bus = new BoundedQueue<ProcessScan>(2);
     this.#delivery.pump.start();
+    if (this.#config.enterprise.kernel_monitoring.enable_ebpf) await this.#kernel.start();
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
       while (!signal.aborted) {
@@ -153,6 +157,7 @@ export class Agent {
   }
 
   async close(): Promise<void> {
+    await this.#kernel.stop();
     for (const d of this.#detectors) await d.close();
     this.#checkpoint(true); // a clean stop signs everything recorded so far
     await this.#source.stop();
@@ -164,7 +169,7 @@ export class Agent {
   /** Counters of every stage, for `doctor` and the benchmark. */
   counters(): Record<string, number> {
     const sql = this.#detectors[0] as SqlDetector;
-    return { ...this.#source.counters(), rule_sandbox_kills: sql.sandboxKills };
+    return { ...this.#source.counters(), ...this.#kernel.counters, rule_sandbox_kills: sql.sandboxKills };
   }
 
   async #process(scan: ProcessScan): Promise<CycleReport> {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 import { registerAlerts } from './commands/alerts.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerCollector } from './commands/collector.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerQuery } from './commands/query.ts';
@@ -42,6 +43,7 @@ Docs: README.md, docs/schema.md (tables), docs/rules.md, docs/configuration.md, 
   registerAlerts(program);
   registerAudit(program);
   registerConfig(program);
+  registerCollector(program);
   registerDoctor(program);
   for (const c of program.commands) {
     c.exitOverride();

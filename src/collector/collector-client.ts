@@ -2,7 +2,7 @@
 // and hands batches on. Corrupted frames are counted, never decoded.
 import { connect, type Socket } from 'node:net';
 import { DaemonEyeError } from '../errors/catalogue.ts';
-import { checkHello, FrameDecoder, FrameType } from './protocol.ts';
+import { checkHello, FrameDecoder, FrameType, type ClockAnchor } from './protocol.ts';
 
 export interface CollectorClientHandlers {
   readonly onBatch: (batch: Buffer) => void;
@@ -13,6 +13,7 @@ export interface CollectorClientHandlers {
 export class CollectorClient {
   readonly decoder = new FrameDecoder();
   collectorPid = 0;
+  anchor: ClockAnchor = { boottimeNs: 0n, wallMs: 0 };
   #socket: Socket | null = null;
 
   /** Connects and waits for a valid HELLO; rejects with DE_SOURCE_UNAVAILABLE otherwise. */
@@ -47,6 +48,7 @@ export class CollectorClient {
             if (!hello.ok) return fail(hello.reason);
             greeted = true;
             this.collectorPid = hello.pid;
+            this.anchor = hello.anchor;
             clearTimeout(timer);
             resolve();
           } else if (f.type === FrameType.BATCH) {

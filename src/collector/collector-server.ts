@@ -4,12 +4,14 @@
 // beyond `maxQueuedBytes` are dropped and counted (reported in STATS and by the agent).
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeFrame, FrameType, helloFrame } from './protocol.ts';
+import { encodeFrame, FrameType, helloFrame, type ClockAnchor } from './protocol.ts';
 
 export interface CollectorServerOptions {
   readonly socketPath: string;
   /** Bytes of batches held for the agent at most (default 64 MiB). */
   readonly maxQueuedBytes?: number;
+  /** Read at each connection: the agent converts kernel times with it. */
+  readonly clock?: () => ClockAnchor;
 }
 
 export interface CollectorServerCounters {
@@ -85,7 +87,7 @@ export class CollectorServer {
       if (this.#client === socket) this.#client = null;
     });
     socket.on('drain', () => this.#flush());
-    socket.write(helloFrame(process.pid));
+    socket.write(helloFrame(process.pid, this.#options.clock?.()));
     this.#flush();
   }
 

@@ -5,7 +5,8 @@
 //
 //   frame    = length:u32le  crc32:u32le  type:u8  payload[length - 1]
 //   length   counts type + payload; at most MAX_FRAME_BYTES
-//   HELLO    payload = JSON {"magic":"daemoneye-collector","version":1,"pid":N}
+//   HELLO    payload = JSON {"magic":"daemoneye-collector","version":1,"pid":N,"boottime_ns":"…","wall_ms":N}
+//            (the clock anchor: kernel records carry CLOCK_BOOTTIME, which the agent converts with it)
 //   BATCH    payload = raw kernel records (src/sources/ebpf/records.ts decodes them)
 //   STATS    payload = JSON counters of the collector (kernel drops, records, batches)
 import { crc32 } from 'node:zlib';
@@ -32,8 +33,15 @@ export function encodeFrame(type: FrameTypeCode, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-export function helloFrame(pid: number): Buffer {
-  return encodeFrame(FrameType.HELLO, Buffer.from(JSON.stringify({ magic: MAGIC, version: PROTOCOL_VERSION, pid })));
+export interface ClockAnchor {
+  /** CLOCK_BOOTTIME and the wall clock read together by the collector. */
+  readonly boottimeNs: bigint;
+  readonly wallMs: number;
+}
+
+export function helloFrame(pid: number, anchor: ClockAnchor = { boottimeNs: 0n, wallMs: 0 }): Buffer {
+  const hello = { magic: MAGIC, version: PROTOCOL_VERSION, pid, boottime_ns: String(anchor.boottimeNs), wall_ms: anchor.wallMs };
+  return encodeFrame(FrameType.HELLO, Buffer.from(JSON.stringify(hello)));
 }
 
 export interface DecoderCounters {
@@ -77,9 +85,9 @@ export class FrameDecoder {
 }
 
 /** Checks a HELLO frame; returns the collector's pid or a reason it is not acceptable. */
-export function checkHello(frame: Frame): { ok: true; pid: number } | { ok: false; reason: string } {
+export function checkHello(frame: Frame): { ok: true; pid: number; anchor: ClockAnchor } | { ok: false; reason: string } {
   if (frame.type !== FrameType.HELLO) return { ok: false, reason: `expected HELLO, got frame type ${frame.type}` };
-  let hello: { magic?: unknown; version?: unknown; pid?: unknown };
+  let hello: { magic?: unknown; version?: unknown; pid?: unknown; boottime_ns?: unknown; wall_ms?: unknown };
   try {
     hello = JSON.parse(frame.payload.toString('utf8')) as typeof hello;
   } catch {
@@ -89,5 +97,11 @@ export function checkHello(frame: Frame): { ok: true; pid: number } | { ok: fals
   if (hello.version !== PROTOCOL_VERSION) {
     return { ok: false, reason: `collector speaks protocol ${String(hello.version)}, this agent ${PROTOCOL_VERSION}: run the same DaemonEye version for both` };
   }
-  return { ok: true, pid: Number(hello.pid) };
+  let boottimeNs = 0n;
+  try {
+    boottimeNs = BigInt(String(hello.boottime_ns ?? '0'));
+  } catch {
+    return { ok: false, reason: 'HELLO has a malformed clock anchor' };
+  }
+  return { ok: true, pid: Number(hello.pid), anchor: { boottimeNs, wallMs: Number(hello.wall_ms ?? 0) } };
 }

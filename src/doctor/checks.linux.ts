@@ -7,6 +7,7 @@ import { loadRules } from '../detect/sql/load-rules.ts';
 import { isDaemonEyeError } from '../errors/catalogue.ts';
 import { openStoreReadOnly, storePath } from '../store/open-store.ts';
 import type { CheckResult } from './check.ts';
+import { ADDON_PATH, loadBpfAddon } from '../sources/ebpf/native-addon.ts';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, status: 'ok', detail });
 const warn = (name: string, detail: string, fix: string): CheckResult => ({ name, status: 'warn', detail, fix });
@@ -98,6 +99,20 @@ export function kernelCheck(ctx: CliContext): CheckResult {
   const detail = `kernel ${release()}, BTF ${btf ? 'present' : 'missing'}, tracefs ${tracefs ? 'mounted' : 'not mounted'}`;
   const wanted = ctx.config.enterprise.kernel_monitoring.enable_ebpf;
   if (!btf) return (wanted ? fail : warn)('kernel', detail, 'eBPF CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y');
-  if (!tracefs && wanted) return warn('kernel', detail, 'mount tracefs: mount -t tracefs nodev /sys/kernel/tracing');
   return ok('kernel', detail);
+}
+
+/** The eBPF sensor: built, loadable, and allowed to load programs (root). */
+export function ebpfCheck(ctx: CliContext): CheckResult {
+  const wanted = ctx.config.enterprise.kernel_monitoring.enable_ebpf;
+  const off = (detail: string, fix: string) => (wanted ? fail : warn)('ebpf', detail, fix);
+  if (!existsSync(ADDON_PATH)) return off(`the kernel sensor is not built (${ADDON_PATH})`, 'run scripts/setup.sh (or `npm run build:native`)');
+  try {
+    loadBpfAddon();
+  } catch (e) {
+    return off(`the kernel sensor does not load: ${(e as Error).message}`, 'rebuild it with `npm run build:native` for this Node version');
+  }
+  if (process.getuid?.() !== 0) return off('built, but loading eBPF programs needs root', 'run `daemoneye run` as root: it starts the privileged collector');
+  if (!wanted) return ok('ebpf', 'sensor ready, not enabled: set enterprise.kernel_monitoring.enable_ebpf: true for real-time exec/fork/exit events');
+  return ok('ebpf', 'sensor built and loadable; hooks: tp_btf/sched_process_exec, sched_process_fork, sched_process_exit');
 }

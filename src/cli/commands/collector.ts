@@ -1,0 +1,62 @@
+// `daemoneye collector`: the privileged half of the agent. It loads the eBPF programs, then serves
+// raw record batches over a 0600 Unix socket, and does nothing else: no network, no database, no
+// rules. `daemoneye run` as root starts it itself; under a service manager it runs on its own.
+import type { Command } from 'commander';
+import { CollectorServer } from '../../collector/collector-server.ts';
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+import { loadBpfAddon } from '../../sources/ebpf/native-addon.ts';
+import { buildContext, type GlobalOptions } from '../context.ts';
+import { collectorSocketPath } from '../../collector/socket-path.ts';
+
+export function registerCollector(program: Command): void {
+  program
+    .command('collector')
+    .description('the privileged half of the agent: load the eBPF sensor and serve kernel events to `daemoneye run` over a Unix socket')
+    .option('--socket <path>', 'Unix socket to serve on (default: DATA_DIR/collector.sock)')
+    .option('--ring-mb <n>', 'kernel ring buffer size in MiB (a power of two)', '8')
+    .option('--batch-ms <n>', 'batching window in milliseconds', '10')
+    .option('--max-args-bytes <n>', 'argv bytes kept per exec', '1024')
+    .addHelpText('after', `
+Needs root (CAP_BPF and CAP_PERFMON). It opens no network connection and no database.
+
+Examples:
+  sudo daemoneye collector                         # serve on DATA_DIR/collector.sock
+  sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16`)
+    .action(async (opts: { socket?: string; ringMb: string; batchMs: string; maxArgsBytes: string }, cmd: Command) => {
+      const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
+      if (process.getuid?.() !== 0) {
+        throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
+      }
+      const addon = loadBpfAddon();
+      const server = new CollectorServer({
+        socketPath: opts.socket ?? collectorSocketPath(ctx.dataDir),
+        clock: () => ({ boottimeNs: addon.boottimeNs(), wallMs: Date.now() }),
+      });
+      await server.listen();
+      const opened = addon.open({
+        ringBytes: Number(opts.ringMb) * 1024 * 1024, batchMs: Number(opts.batchMs), maxArgsBytes: Number(opts.maxArgsBytes),
+        selfPid: process.pid,
+      }, (batch) => server.offer(batch));
+      for (const [name, p] of Object.entries(opened.programs)) {
+        if (p.attached) ctx.log.info('hook attached', { program: name, section: p.section });
+        else ctx.log.warn('hook not attached', { program: name, section: p.section, reason: p.error ?? '' });
+      }
+      ctx.log.info('collector serving', { socket: opts.socket ?? collectorSocketPath(ctx.dataDir), pid: process.pid });
+      const stats = setInterval(() => {
+        const s = addon.stats();
+        server.sendStats({ kernel_drops: s.kernelDrops, user_drops: s.userDrops, records: s.records, batches: s.batches });
+      }, 5000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+        // The agent that started us went away: a collector without its agent has no job.
+        process.once('disconnect', resolve);
+      });
+      clearInterval(stats);
+      addon.close();
+      await server.close();
+      ctx.log.info('collector stopped');
+      // Started by an agent: drop the IPC channel so nothing keeps this process alive.
+      if (process.connected) process.disconnect();
+    });
+}

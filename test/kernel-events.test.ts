@@ -1,0 +1,71 @@
+// The kernel layer end to end, as a user runs it: `daemoneye run` as root with
+// enterprise.kernel_monitoring.enable_ebpf starts the privileged collector, which loads the eBPF
+// programs; 1,000 short-lived processes must each appear in process_exec and process_exit with the
+// right pid, ppid, filename, argv and exit code. Needs root and the built sensor (scripts/setup.sh).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { ADDON_PATH } from '../src/sources/ebpf/native-addon.ts';
+import { cliAsync } from './cli-helpers.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'de-kernel-'));
+let agent: ChildProcess | null = null;
+after(() => {
+  agent?.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+const skip = process.getuid?.() !== 0 ? 'needs root to load eBPF programs'
+  : !existsSync(ADDON_PATH) ? `the eBPF sensor is not built (${ADDON_PATH}): run scripts/setup.sh`
+  : !existsSync('/sys/kernel/btf/vmlinux') ? 'the kernel has no BTF' : false;
+
+test('1,000 short-lived processes: every exec and exit stored with pid, ppid, argv and exit code', { skip, timeout: 120_000 }, async () => {
+  const dataDir = join(work, 'data');
+  agent = cliAsync(['--data-dir', dataDir, 'run', '--interval', '30'], { DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__ENABLE_EBPF: 'true' });
+  let log = '';
+  agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 400 && !log.includes('kernel events active'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(log, /kernel events active layer="ebpf"/);
+  assert.match(log, /hook attached program="handle_exec"/);
+
+  // One shell forks 1,000 children that each exec /bin/sh with a distinct argv and exit code.
+  const loop = spawn('bash', ['-c', 'for i in $(seq 1 1000); do /bin/sh -c "exit $((i % 200))" "de-test-$i"; done'], { stdio: 'ignore' });
+  await new Promise((r) => loop.on('exit', r));
+  const shell = loop.pid!;
+
+  const open = () => new Database(join(dataDir, 'daemoneye.db'), { readonly: true });
+  let execs: { pid: number; ppid: number; filename: string; argv: string }[] = [];
+  for (let i = 0; i < 100 && execs.length < 1000; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const db = open();
+    execs = db.prepare(`SELECT pid, ppid, filename, argv FROM process_exec WHERE ppid = ? AND filename = '/bin/sh'`).all(shell) as typeof execs;
+    db.close();
+  }
+  assert.equal(execs.length, 1000, `${execs.length} of 1,000 execs stored`);
+  const byArg = new Map(execs.map((e) => [(JSON.parse(e.argv) as string[])[3]!, e]));
+  for (let i = 1; i <= 1000; i++) {
+    const e = byArg.get(`de-test-${i}`);
+    assert.ok(e, `exec ${i}`);
+    assert.deepEqual(JSON.parse(e.argv), ['/bin/sh', '-c', `exit ${i % 200}`, `de-test-${i}`]);
+  }
+  const db = open();
+  // Each exec's own exit is the first exit of that pid after it (a pid can be reused later).
+  const exits = db.prepare(`SELECT e.argv, (SELECT x.exit_code FROM process_exit x WHERE x.pid = e.pid AND x.ktime_ns > e.ktime_ns
+      ORDER BY x.ktime_ns LIMIT 1) AS exit_code
+    FROM process_exec e WHERE e.ppid = ? AND e.filename = '/bin/sh'`).all(shell) as { exit_code: number | null; argv: string }[];
+  db.close();
+  assert.equal(exits.length, 1000);
+  for (const x of exits) {
+    const n = Number((JSON.parse(x.argv) as string[])[3]!.slice('de-test-'.length));
+    assert.equal(x.exit_code, n % 200);
+  }
+
+  const exited = new Promise<number | null>((r) => agent!.on('exit', (code) => r(code)));
+  agent.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(log, /collector stopped/);
+});
