@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: timing, medians, and spawning synthetic processes.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,4 +39,21 @@ export async function spawnSleepers(count: number): Promise<() => void> {
 
 export function processCount(): number {
   return Number(execFileSync('bash', ['-c', 'ls -d /proc/[0-9]* | wc -l']).toString().trim());
+}
+
+/** USER_HZ: /proc/PID/stat counts CPU time in these ticks on Linux. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU ticks (utime + stime, every thread, live or exited) of one process from /proc/PID/stat, plus
+ * cutime + cstime (children already waited for) when asked; null once the process is gone.
+ */
+export function processCpuTicks(pid: number, withChildren = false): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return null;
+  }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fixtureProcess } from '../src/detect/sql/fixture-runner.ts';
 import { loadRules } from '../src/detect/sql/load-rules.ts';
 import { SqlDetector } from '../src/detect/sql/sql-detector.ts';
+import { CURSOR_START } from '../src/detect/detector.ts';
 import type { ProcessSnapshot } from '../src/normalize/process-snapshot.ts';
 import { openStoreForWriting } from '../src/store/open-store.ts';
 import { ScanWriter } from '../src/store/scan-writer.ts';
@@ -48,7 +49,7 @@ const perRule = new Map<string, number[]>();
 let findings = 0;
 for (let i = 0; i <= ROUNDS; i++) {
   const t0 = performance.now();
-  const run = await detector.detect({ scanId, lifecycleHead: 0, cursors: new Map() });
+  const run = await detector.detect({ trigger: 'scan', scanId, heads: CURSOR_START, cursors: new Map() });
   const total = performance.now() - t0;
   if (i === 0) continue; // the first round compiles statements and warms the page cache
   totals.push(total);

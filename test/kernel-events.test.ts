@@ -4,7 +4,7 @@
 // right pid, ppid, filename, argv and exit code. Needs root and the built sensor (scripts/setup.sh).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,9 +23,28 @@ const skip = process.getuid?.() !== 0 ? 'needs root to load eBPF programs'
   : !existsSync(ADDON_PATH) ? `the eBPF sensor is not built (${ADDON_PATH}): run scripts/setup.sh`
   : !existsSync('/sys/kernel/btf/vmlinux') ? 'the kernel has no BTF' : false;
 
-test('1,000 short-lived processes: every exec and exit stored with pid, ppid, argv and exit code', { skip, timeout: 120_000 }, async () => {
+/** A kernel-event rule: it runs on every batch, so it sees processes no scan would. */
+const MARKER_RULE = `id: TEST-KERNEL-1
+name: marker process executed
+version: 1
+description: fires on the exec of a process carrying a marker argument
+severity: high
+attack: [T1059.004]
+kind: event
+sql: |
+  SELECT pid, ppid, filename AS executable_path, command_line, time AS start_time, 'marker exec ' || command_line AS reason
+  FROM new_process_exec WHERE command_line LIKE '%de-5ms-marker%'
+`;
+
+test('1,000 short-lived processes: every exec and exit stored; a rule fires on a 5 ms process', { skip, timeout: 120_000 }, async (t) => {
   const dataDir = join(work, 'data');
-  agent = cliAsync(['--data-dir', dataDir, 'run', '--interval', '30'], { DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__ENABLE_EBPF: 'true' });
+  const rules = join(work, 'rules');
+  mkdirSync(rules);
+  writeFileSync(join(rules, 'marker.yaml'), MARKER_RULE);
+  agent = cliAsync(['--data-dir', dataDir, 'run', '--interval', '30'], {
+    DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__ENABLE_EBPF: 'true', DAEMONEYE_DETECTION__RULE_DIRS: `[${rules}]`,
+    DAEMONEYE_ALERTING__STDOUT__ENABLED: 'false',
+  });
   let log = '';
   agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   for (let i = 0; i < 400 && !log.includes('kernel events active'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -63,6 +82,23 @@ test('1,000 short-lived processes: every exec and exit stored with pid, ppid, ar
     const n = Number((JSON.parse(x.argv) as string[])[3]!.slice('de-test-'.length));
     assert.equal(x.exit_code, n % 200);
   }
+
+  // A process that lives about 5 ms (sh exits at once) is still caught by the kernel-event rule.
+  const started = Date.now();
+  const brief = spawn('/bin/sh', ['-c', 'exit 0', 'de-5ms-marker'], { stdio: 'ignore' });
+  await new Promise((r) => brief.on('exit', r));
+  const lived = Date.now() - started;
+  let alert: { pid: number; summary: string } | undefined;
+  for (let i = 0; i < 200 && alert === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const d = open();
+    alert = d.prepare(`SELECT pid, summary FROM alerts WHERE rule_id = 'TEST-KERNEL-1'`).get() as typeof alert;
+    d.close();
+  }
+  assert.ok(alert, 'the kernel-event rule raised an alert');
+  assert.equal(alert.pid, brief.pid);
+  assert.match(alert.summary, /marker exec \/bin\/sh -c exit 0 de-5ms-marker/);
+  t.diagnostic(`process lived ${lived} ms (spawn to exit as seen by Node); alert stored ${Date.now() - started} ms after spawn`);
 
   const exited = new Promise<number | null>((r) => agent!.on('exit', (code) => r(code)));
   agent.kill('SIGTERM');

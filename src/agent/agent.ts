@@ -7,7 +7,7 @@ import type { Alert } from '../alerts/alert.ts';
 import { AlertRecorder } from '../alerts/alert-recorder.ts';
 import { BoundedQueue } from '../bus/bounded-queue.ts';
 import type { DaemonEyeConfig } from '../config/schema.ts';
-import type { Detector, RuleOutcome } from '../detect/detector.ts';
+import type { Detector, RuleCursor, RuleOutcome } from '../detect/detector.ts';
 import { loadRules } from '../detect/sql/load-rules.ts';
 import type { Rule } from '../detect/sql/rule.ts';
 import { SqlDetector } from '../detect/sql/sql-detector.ts';
@@ -57,7 +57,9 @@ export class Agent {
   readonly #delivery: Delivery;
   readonly #ledger: Ledger;
   readonly #kernel: KernelEvents;
-  readonly #lifecycleHead;
+  readonly #headsQuery;
+  #detecting: Promise<unknown> = Promise.resolve();
+  #kernelPassQueued = false;
   #previous: Map<string, ProcessSnapshot> | null;
   #lastRetention = 0;
 
@@ -110,8 +112,9 @@ export class Agent {
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
     this.#source = createSnapshotSource(config);
-    this.#kernel = new KernelEvents(this.#db, dataDir, log);
-    this.#lifecycleHead = this.#db.prepare('SELECT coalesce(max(id), 0) AS id FROM process_lifecycle');
+    this.#kernel = new KernelEvents(this.#db, dataDir, log, () => this.#onKernelBatch());
+    this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
+      (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit`);
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
   }
@@ -179,28 +182,55 @@ export class Agent {
     this.#previous = current;
 
     const detectStarted = performance.now();
-    const head = (this.#lifecycleHead.get() as { id: number }).id;
-    const cursors = this.#recorder.cursors();
-    const raised: Alert[] = [];
-    const outcomes: RuleOutcome[] = [];
-    for (const detector of this.#detectors) {
-      const run = await detector.detect({ scanId, lifecycleHead: head, cursors });
-      raised.push(...this.#recorder.record(run, scanId));
-      outcomes.push(...run.outcomes);
-    }
-    for (const o of outcomes) {
-      if (o.status === 'ok') continue;
-      this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
-      this.#audit('monitor', { event: `rule_${o.status}`, rule_id: o.ruleId, reason: o.error ?? '' });
-    }
-    this.#checkpoint();
-    if (raised.length > 0) this.#delivery.pump.wake();
+    const { raised, outcomes } = await this.#detect('scan', scanId);
     this.#maybeRetain();
     return {
       scanId, processes: scan.snapshots.length, inaccessible: scan.inaccessible, vanished: scan.vanished,
       lifecycleEvents: lifecycle.length, scanMs: scan.finishedAt - scan.startedAt,
       detectMs: performance.now() - detectStarted, outcomes, raised,
     };
+  }
+
+  /**
+   * One detection pass. Passes are serialised (the scan cycle and kernel batches share one rule
+   * sandbox and one set of cursors), and each records its alerts in one transaction.
+   */
+  #detect(trigger: 'scan' | 'kernel', scanId: number | null): Promise<{ raised: Alert[]; outcomes: RuleOutcome[] }> {
+    const pass = this.#detecting.then(async () => {
+      const raised: Alert[] = [];
+      const outcomes: RuleOutcome[] = [];
+      const context = { trigger, scanId, heads: this.#heads(), cursors: this.#recorder.cursors() };
+      for (const detector of this.#detectors) {
+        const run = await detector.detect(context);
+        raised.push(...this.#recorder.record(run, scanId));
+        outcomes.push(...run.outcomes);
+      }
+      for (const o of outcomes) {
+        if (o.status === 'ok') continue;
+        this.#log.warn(`rule ${o.status}`, { rule: o.ruleId, reason: o.error ?? '' });
+        this.#audit('monitor', { event: `rule_${o.status}`, rule_id: o.ruleId, reason: o.error ?? '' });
+      }
+      this.#checkpoint();
+      if (raised.length > 0) this.#delivery.pump.wake();
+      return { raised, outcomes };
+    });
+    this.#detecting = pass.catch(() => {});
+    return pass;
+  }
+
+  /** After a kernel batch is stored: run the kernel-event rules, coalescing batches that arrive meanwhile. */
+  #onKernelBatch(): void {
+    if (this.#kernelPassQueued) return;
+    this.#kernelPassQueued = true;
+    void this.#detecting.then(() => {
+      this.#kernelPassQueued = false;
+      return this.#detect('kernel', null);
+    }).catch((e: unknown) => this.#log.error('kernel-event detection failed', { reason: (e as Error).message }));
+  }
+
+  #heads(): RuleCursor {
+    const r = this.#headsQuery.get() as { lifecycle: number; exec: number; exit: number };
+    return { lifecycle: r.lifecycle, exec: r.exec, exit: r.exit };
   }
 
   /** Appends a security-relevant action to the audit ledger; the ledger must never stop the agent. */

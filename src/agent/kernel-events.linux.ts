@@ -27,7 +27,11 @@ export class KernelEvents {
   #reason = 'enterprise.kernel_monitoring.enable_ebpf is off';
   readonly counters: Record<string, number> = { kernel_events: 0, kernel_batches: 0, kernel_decode_errors: 0, kernel_drops: 0, store_errors: 0 };
 
-  constructor(db: Db, dataDir: string, log: Logger) {
+  readonly #onStored: () => void;
+
+  /** `onStored` runs after each batch is committed: the agent's kernel-event rules run then. */
+  constructor(db: Db, dataDir: string, log: Logger, onStored: () => void = () => {}) {
+    this.#onStored = onStored;
     this.#writer = new KernelEventWriter(db);
     this.#dataDir = dataDir;
     this.#log = log;
@@ -96,6 +100,7 @@ export class KernelEvents {
     try {
       this.#writer.write(events, this.#clock!.toEpochMs);
       this.counters['kernel_events']! += events.length;
+      if (events.length > 0) this.#onStored();
     } catch (e) {
       this.counters['store_errors']!++;
       this.#log.error('storing kernel events failed', { events: events.length, reason: (e as Error).message });

@@ -9,6 +9,15 @@ export interface Finding {
   readonly row: Readonly<Record<string, unknown>>;
 }
 
+/** How far a rule has read each event table: its `new_*` views start after these ids. */
+export interface RuleCursor {
+  readonly lifecycle: number;
+  readonly exec: number;
+  readonly exit: number;
+}
+
+export const CURSOR_START: RuleCursor = { lifecycle: 0, exec: 0, exit: 0 };
+
 export type OutcomeStatus = 'ok' | 'timeout' | 'error';
 
 /** How one rule (or model) fared in one run: stored in the rules table and shown by `rules list`. */
@@ -19,18 +28,20 @@ export interface RuleOutcome {
   readonly rows: number;
   readonly truncated: boolean;
   readonly error: string | null;
-  /** Lifecycle events up to this id were visible to the run: the next run starts after it. */
-  readonly lifecycleCursor: number;
+  /** Events up to these ids were visible to the run: the next run starts after them. */
+  readonly cursor: RuleCursor;
   /** State detections: a finding that is no longer returned by a clean run is cleared. */
   readonly clearsWhenAbsent: boolean;
 }
 
 export interface DetectionContext {
-  readonly scanId: number;
-  /** Highest process_lifecycle.id committed before detection started. */
-  readonly lifecycleHead: number;
-  /** Per rule: the lifecycle id its previous run reached. */
-  readonly cursors: ReadonlyMap<string, number>;
+  /** What new data prompted this run: a finished scan, or a batch of kernel events. */
+  readonly trigger: 'scan' | 'kernel';
+  readonly scanId: number | null;
+  /** Highest ids committed in each event table before detection started. */
+  readonly heads: RuleCursor;
+  /** Per rule: where its previous run stopped reading. */
+  readonly cursors: ReadonlyMap<string, RuleCursor>;
 }
 
 export interface DetectionRun {

@@ -254,6 +254,14 @@ CREATE INDEX process_exit_time ON process_exit (time);
 CREATE INDEX process_exit_pid ON process_exit (pid);
 `,
   },
+  {
+    version: 5,
+    description: 'per-rule cursors into the kernel event tables',
+    sql: `
+ALTER TABLE rules ADD COLUMN last_exec_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rules ADD COLUMN last_exit_id INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { validateSelect } from '../../detect/sql/validate-sql.ts';
 import { createRuleContext } from '../../detect/sql/rule-context.ts';
+import { CURSOR_START } from '../../detect/detector.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { openStoreReadOnly, storePath } from '../../store/open-store.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
@@ -31,7 +32,7 @@ Examples:
       const ctx = buildContext(global);
       const db = openStoreReadOnly(storePath(ctx.dataDir));
       try {
-        createRuleContext(db)(0);
+        createRuleContext(db)(CURSOR_START);
         validateSelect(db, sql, 'DE_QUERY_INVALID');
         const rows: Record<string, unknown>[] = [];
         try {

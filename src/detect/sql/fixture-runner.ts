@@ -9,6 +9,7 @@ import { PROCESS_SNAPSHOT_COLUMNS } from '../../normalize/process-snapshot.ts';
 import { openStoreForWriting } from '../../store/open-store.ts';
 import type { Fixture, Rule } from './rule.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
+import { CURSOR_START } from '../detector.ts';
 
 export interface FixtureResult {
   readonly ruleId: string;
@@ -60,6 +61,33 @@ export function fixtureLifecycle(given: Readonly<Record<string, unknown>>, index
   return row;
 }
 
+const EXEC_COLUMNS = ['time', 'ktime_ns', 'pid', 'tid', 'ppid', 'user_id', 'group_id', 'effective_user_id', 'cgroup_id',
+  'comm', 'filename', 'argv', 'command_line', 'args_truncated'] as const;
+const EXIT_COLUMNS = ['time', 'ktime_ns', 'pid', 'ppid', 'user_id', 'comm', 'exit_code', 'signal'] as const;
+
+function checkColumns(given: Readonly<Record<string, unknown>>, allowed: readonly string[], table: string): void {
+  for (const k of Object.keys(given)) if (!allowed.includes(k)) throw new Error(`unknown ${table} column "${k}"`);
+}
+
+/** A process_exec row from what a fixture names; argv may be given as a list, command_line follows it. */
+export function fixtureExec(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  checkColumns(given, EXEC_COLUMNS, 'process_exec');
+  const filename = (given['filename'] as string | undefined) ?? '/usr/bin/proc';
+  const argv = (given['argv'] as string[] | string | undefined) ?? [filename];
+  const list = typeof argv === 'string' ? (JSON.parse(argv) as string[]) : argv;
+  const pid = (given['pid'] as number | undefined) ?? 3000 + index;
+  return {
+    time: BASE_TIME + index, ktime_ns: 1_000_000 * (index + 1), pid, tid: pid, ppid: 1, user_id: 1000, group_id: 1000,
+    effective_user_id: (given['user_id'] as number | undefined) ?? 1000, cgroup_id: 1, comm: filename.split('/').pop()!.slice(0, 15),
+    filename, command_line: list.join(' '), args_truncated: 0, ...given, argv: JSON.stringify(list),
+  };
+}
+
+export function fixtureExit(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  checkColumns(given, EXIT_COLUMNS, 'process_exit');
+  return { time: BASE_TIME + index, ktime_ns: 2_000_000 * (index + 1), pid: 3000 + index, ppid: 1, user_id: 1000, comm: 'proc', exit_code: 0, signal: 0, ...given };
+}
+
 function writeFixtureStore(path: string, fixture: Fixture): void {
   openStoreForWriting(path).close();
   const db = new Database(path);
@@ -73,6 +101,10 @@ function writeFixtureStore(path: string, fixture: Fixture): void {
       const insertLc = db.prepare(`INSERT INTO process_lifecycle (scan_id, ${LIFECYCLE_COLUMNS.join(', ')})
         VALUES (1, ${LIFECYCLE_COLUMNS.map((c) => '@' + c).join(', ')})`);
       fixture.lifecycle.forEach((l, i) => insertLc.run(fixtureLifecycle(l, i)));
+      const insertExec = db.prepare(`INSERT INTO process_exec (${EXEC_COLUMNS.join(', ')}) VALUES (${EXEC_COLUMNS.map((c) => '@' + c).join(', ')})`);
+      fixture.process_exec.forEach((e, i) => insertExec.run(fixtureExec(e, i)));
+      const insertExit = db.prepare(`INSERT INTO process_exit (${EXIT_COLUMNS.join(', ')}) VALUES (${EXIT_COLUMNS.map((c) => '@' + c).join(', ')})`);
+      fixture.process_exit.forEach((e, i) => insertExit.run(fixtureExit(e, i)));
     })();
   } finally {
     db.close();
@@ -111,7 +143,7 @@ export async function runFixtures(rules: readonly Rule[], options: { timeoutMs: 
         try {
           writeFixtureStore(path, fixture);
           await sandbox.useDatabase(path);
-          rows = (await sandbox.run(rule.sql, { timeoutMs: options.timeoutMs, lastLifecycleId: 0, maxRows: 10_000 })).rows;
+          rows = (await sandbox.run(rule.sql, { timeoutMs: options.timeoutMs, cursor: CURSOR_START, maxRows: 10_000 })).rows;
           message = compareFindings(fixture.expect, rows);
         } catch (e) {
           message = (e as Error).message;

@@ -7,7 +7,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { Db } from '../../store/open-store.ts';
 import { ruleSchema, type Rule } from './rule.ts';
-import { createRuleContext } from './rule-context.ts';
+import { createRuleContext, readsKernelEvents } from './rule-context.ts';
 import { validateSelect } from './validate-sql.ts';
 import { openMemoryStore } from '../../store/open-store.ts';
 
@@ -72,6 +72,9 @@ export function loadRuleFile(file: string, schemaDb: Db, source = file): Rule {
     throw new DaemonEyeError('DE_RULE_PARSE', details.join('\n'));
   }
   const rule: Rule = { ...parsed.data, source };
+  if (readsKernelEvents(rule.sql) && rule.kind !== 'event') {
+    throw new DaemonEyeError('DE_RULE_PARSE', `${file}: rule ${rule.id} reads kernel events (new_process_exec/new_process_exit): it must be \`kind: event\``);
+  }
   try {
     validateSelect(schemaDb, rule.sql);
   } catch (e) {

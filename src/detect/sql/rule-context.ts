@@ -1,19 +1,28 @@
-// What a rule sees besides the store's tables: `new_lifecycle`, the lifecycle events since this rule
-// last ran. It lives in the connection's TEMP schema, which SQLite lets a read-only connection write,
+// What a rule sees besides the store's tables: `new_lifecycle`, `new_process_exec` and
+// `new_process_exit`, the events since this rule last ran. It lives in the connection's TEMP schema, which SQLite lets a read-only connection write,
 // so the store itself stays untouched; the cursor is set before each rule runs.
 import type { Db } from '../../store/open-store.ts';
+import type { RuleCursor } from '../detector.ts';
 
-export function createRuleContext(db: Db): (lastLifecycleId: number) => void {
+export function createRuleContext(db: Db): (cursor: RuleCursor) => void {
   db.exec(`
-    CREATE TEMP TABLE IF NOT EXISTS rule_cursor (last_lifecycle_id INTEGER NOT NULL);
+    CREATE TEMP TABLE IF NOT EXISTS rule_cursor (lifecycle INTEGER NOT NULL, exec INTEGER NOT NULL, exit INTEGER NOT NULL);
     CREATE TEMP VIEW IF NOT EXISTS new_lifecycle AS
-      SELECT * FROM main.process_lifecycle
-      WHERE id > (SELECT coalesce(max(last_lifecycle_id), 0) FROM temp.rule_cursor);
+      SELECT * FROM main.process_lifecycle WHERE id > (SELECT coalesce(max(lifecycle), 0) FROM temp.rule_cursor);
+    CREATE TEMP VIEW IF NOT EXISTS new_process_exec AS
+      SELECT * FROM main.process_exec WHERE id > (SELECT coalesce(max(exec), 0) FROM temp.rule_cursor);
+    CREATE TEMP VIEW IF NOT EXISTS new_process_exit AS
+      SELECT * FROM main.process_exit WHERE id > (SELECT coalesce(max(exit), 0) FROM temp.rule_cursor);
   `);
   const clear = db.prepare('DELETE FROM temp.rule_cursor');
-  const set = db.prepare('INSERT INTO temp.rule_cursor VALUES (?)');
-  return (lastLifecycleId: number) => {
+  const set = db.prepare('INSERT INTO temp.rule_cursor VALUES (?, ?, ?)');
+  return (cursor: RuleCursor) => {
     clear.run();
-    set.run(lastLifecycleId);
+    set.run(cursor.lifecycle, cursor.exec, cursor.exit);
   };
+}
+
+/** Rules that read the kernel event views run on every kernel batch instead of after each scan. */
+export function readsKernelEvents(sql: string): boolean {
+  return /\bnew_process_(exec|exit)\b/i.test(sql);
 }

@@ -4,9 +4,10 @@
 import Database from 'better-sqlite3';
 import { createRuleContext } from './rule-context.ts';
 import type { SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
+import type { RuleCursor } from '../detector.ts';
 
 let db: Database.Database | null = null;
-let setCursor: ((id: number) => void) | null = null;
+let setCursor: ((cursor: RuleCursor) => void) | null = null;
 const statements = new Map<string, Database.Statement>();
 
 function reply(message: SandboxReply): void {
@@ -30,7 +31,7 @@ function run(req: Extract<SandboxRequest, { type: 'run' }>): void {
     if (!stmt.readonly || !stmt.reader) throw new Error('statement is not a read-only SELECT');
     statements.set(req.sql, stmt);
   }
-  setCursor(req.lastLifecycleId);
+  setCursor(req.cursor);
   const started = performance.now();
   const rows: Record<string, unknown>[] = [];
   let truncated = false;

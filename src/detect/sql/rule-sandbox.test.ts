@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { isDaemonEyeError } from '../../errors/catalogue.ts';
 import { openStoreForWriting } from '../../store/open-store.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
+import { CURSOR_START } from '../detector.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'de-sandbox-'));
 const path = join(dir, 'store.db');
@@ -21,32 +22,32 @@ after(async () => {
 });
 
 test('a rule runs in the sandbox and sees new_lifecycle after its cursor', async () => {
-  const all = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 100 });
+  const all = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, cursor: CURSOR_START, maxRows: 100 });
   assert.deepEqual(all.rows.map((r) => r['pid']), [10, 11, 12]);
-  const later = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, lastLifecycleId: 2, maxRows: 100 });
+  const later = await sandbox.run('SELECT pid FROM new_lifecycle ORDER BY pid', { timeoutMs: 5000, cursor: { ...CURSOR_START, lifecycle: 2 }, maxRows: 100 });
   assert.deepEqual(later.rows.map((r) => r['pid']), [12]);
 });
 
 test('a runaway query is killed at its budget and the next rule still runs', async () => {
   const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
   await assert.rejects(
-    sandbox.run(runaway, { timeoutMs: 300, lastLifecycleId: 0, maxRows: 10 }),
+    sandbox.run(runaway, { timeoutMs: 300, cursor: CURSOR_START, maxRows: 10 }),
     (e) => isDaemonEyeError(e, 'DE_RULE_TIMEOUT'),
   );
   assert.equal(sandbox.killed, 1);
-  const next = await sandbox.run('SELECT count(*) AS n FROM process_lifecycle', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 });
+  const next = await sandbox.run('SELECT count(*) AS n FROM process_lifecycle', { timeoutMs: 5000, cursor: CURSOR_START, maxRows: 10 });
   assert.deepEqual(next.rows, [{ n: 3 }]);
 });
 
 test('rows beyond maxRows are cut and flagged', async () => {
-  const r = await sandbox.run('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 50) SELECT x FROM c', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 });
+  const r = await sandbox.run('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 50) SELECT x FROM c', { timeoutMs: 5000, cursor: CURSOR_START, maxRows: 10 });
   assert.equal(r.rows.length, 10);
   assert.equal(r.truncated, true);
 });
 
 test('the sandbox connection cannot write, even if validation were bypassed', async () => {
   await assert.rejects(
-    sandbox.run('DELETE FROM scans', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 }),
+    sandbox.run('DELETE FROM scans', { timeoutMs: 5000, cursor: CURSOR_START, maxRows: 10 }),
     (e) => isDaemonEyeError(e, 'DE_RULE_RUNTIME') && /read-only|readonly/.test(e.message),
   );
   assert.equal((w.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n, 1);
@@ -54,7 +55,7 @@ test('the sandbox connection cannot write, even if validation were bypassed', as
 
 test('a SQL error is reported as DE_RULE_RUNTIME with the reason', async () => {
   await assert.rejects(
-    sandbox.run('SELECT nope FROM scans', { timeoutMs: 5000, lastLifecycleId: 0, maxRows: 10 }),
+    sandbox.run('SELECT nope FROM scans', { timeoutMs: 5000, cursor: CURSOR_START, maxRows: 10 }),
     (e) => isDaemonEyeError(e, 'DE_RULE_RUNTIME') && /no such column/.test(e.message),
   );
 });

@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
+import type { RuleCursor } from '../detector.ts';
 
 const CHILD = new URL(`./rule-runner-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -44,11 +45,11 @@ export class RuleSandbox {
   }
 
   /** Runs one SELECT; rejects with DE_RULE_TIMEOUT or DE_RULE_RUNTIME. Never leaves a stuck child. */
-  async run(sql: string, options: { timeoutMs: number; lastLifecycleId: number; maxRows: number }): Promise<RuleRunResult> {
+  async run(sql: string, options: { timeoutMs: number; cursor: RuleCursor; maxRows: number }): Promise<RuleRunResult> {
     this.#cancelIdle();
     await this.#ensureChild();
     const id = String(++this.#seq);
-    const reply = await this.#request({ type: 'run', id, sql, lastLifecycleId: options.lastLifecycleId, maxRows: options.maxRows }, options.timeoutMs)
+    const reply = await this.#request({ type: 'run', id, sql, cursor: options.cursor, maxRows: options.maxRows }, options.timeoutMs)
       .finally(() => this.#scheduleIdle());
     if (reply.type === 'result') return { rows: reply.rows, truncated: reply.truncated, durationMs: reply.durationMs };
     if (reply.type === 'error') throw new DaemonEyeError('DE_RULE_RUNTIME', reply.message);

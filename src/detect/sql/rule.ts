@@ -15,6 +15,8 @@ export const fixtureSchema = z.strictObject({
   name: z.string().min(1),
   processes: z.array(row).default([]),
   lifecycle: z.array(row).default([]),
+  process_exec: z.array(row).default([]),
+  process_exit: z.array(row).default([]),
   expect: z.array(row),
 });
 

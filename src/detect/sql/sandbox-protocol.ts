@@ -1,3 +1,5 @@
+import type { RuleCursor } from '../detector.ts';
+
 // Messages between the agent and its rule sandbox process (structured clone over the IPC channel).
 
 export type SandboxRequest =
@@ -6,7 +8,7 @@ export type SandboxRequest =
       readonly type: 'run';
       readonly id: string;
       readonly sql: string;
-      readonly lastLifecycleId: number;
+      readonly cursor: RuleCursor;
       readonly maxRows: number;
     };
 

@@ -1,9 +1,10 @@
 // Runs the enabled SQL rules one after another in the sandbox, each with its own time budget. A rule
 // that fails or overruns is reported in its outcome and the others still run.
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import type { DetectionContext, DetectionRun, Detector, Finding, RuleOutcome } from '../detector.ts';
+import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleOutcome } from '../detector.ts';
 import type { Rule } from './rule.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
+import { readsKernelEvents } from './rule-context.ts';
 
 export interface SqlDetectorOptions {
   readonly dbPath: string;
@@ -30,23 +31,27 @@ export class SqlDetector implements Detector {
     return this.#sandbox.killed;
   }
 
+  /**
+   * Runs the enabled rules that belong to this trigger: rules over the kernel event views after each
+   * kernel batch (so a 5 ms process is caught within the batch window), all others after each scan.
+   */
   async detect(context: DetectionContext): Promise<DetectionRun> {
     const findings: Finding[] = [];
     const outcomes: RuleOutcome[] = [];
     for (const rule of this.#options.rules) {
-      if (!rule.enabled) continue;
-      const cursor = context.cursors.get(rule.id) ?? 0;
+      if (!rule.enabled || readsKernelEvents(rule.sql) !== (context.trigger === 'kernel')) continue;
+      const cursor = context.cursors.get(rule.id) ?? CURSOR_START;
       const started = performance.now();
       try {
         const result = await this.#sandbox.run(rule.sql, {
           timeoutMs: this.#options.timeoutMs,
-          lastLifecycleId: cursor,
+          cursor,
           maxRows: this.#options.maxRowsPerRule,
         });
         for (const row of result.rows) findings.push({ rule, row });
         outcomes.push({
           ruleId: rule.id, status: 'ok', durationMs: result.durationMs, rows: result.rows.length,
-          truncated: result.truncated, error: null, lifecycleCursor: context.lifecycleHead,
+          truncated: result.truncated, error: null, cursor: context.heads,
           clearsWhenAbsent: rule.kind === 'state',
         });
       } catch (e) {
@@ -54,7 +59,7 @@ export class SqlDetector implements Detector {
         // A failed run keeps the old cursor so the events it missed are seen next time.
         outcomes.push({
           ruleId: rule.id, status: timeout ? 'timeout' : 'error', durationMs: performance.now() - started, rows: 0,
-          truncated: false, error: (e as Error).message, lifecycleCursor: cursor,
+          truncated: false, error: (e as Error).message, cursor,
           clearsWhenAbsent: rule.kind === 'state',
         });
       }
