@@ -88,6 +88,11 @@ test('retention removes scans past the age limit, keeps the newest, and cascades
   const r = applyRetention(db, { maxAgeDays: 7, maxSizeBytes: 1 << 30 }, now);
   assert.equal(r.scansDeleted, 3);
   assert.deepEqual((db.prepare('SELECT count(*) AS n FROM process_snapshots').get() as { n: number }).n, 2);
+  // Kernel events past the age limit go too.
+  db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal) VALUES (?, 0, 1, 1, 0, 'x', 0, 0)`).run(now - 30 * day);
+  db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal) VALUES (?, 0, 2, 1, 0, 'x', 0, 0)`).run(now);
+  applyRetention(db, { maxAgeDays: 7, maxSizeBytes: 1 << 30 }, now);
+  assert.deepEqual(db.prepare('SELECT pid FROM process_exit').all(), [{ pid: 2 }]);
   // A tiny size cap trims everything but the newest scan.
   applyRetention(db, { maxAgeDays: 365, maxSizeBytes: 1 }, now);
   assert.deepEqual(db.prepare('SELECT scan_id FROM scans').all(), [{ scan_id: 5 }]);

@@ -1,7 +1,10 @@
 // Retention by age, then by size. Whole scans are the unit (a scan's snapshots and lifecycle rows go
 // together through ON DELETE CASCADE), and the newest complete scan is always kept so `processes`
-// never goes empty. Alerts are evidence: they are not trimmed here.
+// never goes empty. Kernel events (process_exec/fork/exit) are trimmed by age and, under size
+// pressure, oldest first alongside the scans. Alerts and the audit ledger are evidence: never here.
 import type { Db } from './open-store.ts';
+
+const KERNEL_TABLES = ['process_exec', 'process_fork', 'process_exit'] as const;
 
 export interface RetentionPolicy {
   readonly maxAgeDays: number;
@@ -19,15 +22,24 @@ export function applyRetention(db: Db, policy: RetentionPolicy, now = Date.now()
   const newest = (db.prepare(`SELECT max(scan_id) AS id FROM scans WHERE status = 'complete'`).get() as { id: number | null }).id ?? 0;
   const cutoff = now - policy.maxAgeDays * 86_400_000;
   let deleted = db.prepare('DELETE FROM scans WHERE started_at < ? AND scan_id < ?').run(cutoff, newest).changes;
+  for (const table of KERNEL_TABLES) deleted += db.prepare(`DELETE FROM ${table} WHERE time < ?`).run(cutoff).changes;
 
   // Size: drop the oldest tenth of the remaining scans at a time until under the cap, reclaiming pages.
   const oldestBatch = db.prepare('SELECT scan_id FROM scans WHERE scan_id < ? ORDER BY scan_id LIMIT ?');
   const drop = db.prepare('DELETE FROM scans WHERE scan_id <= ?');
   for (let guard = 0; guard < 64 && usedBytes(db) > policy.maxSizeBytes; guard++) {
+    let removed = 0;
     const count = (db.prepare('SELECT count(*) AS n FROM scans WHERE scan_id < ?').get(newest) as { n: number }).n;
-    if (count === 0) break;
-    const batch = oldestBatch.all(newest, Math.max(1, Math.ceil(count / 10))) as { scan_id: number }[];
-    deleted += drop.run(batch[batch.length - 1]!.scan_id).changes;
+    if (count > 0) {
+      const batch = oldestBatch.all(newest, Math.max(1, Math.ceil(count / 10))) as { scan_id: number }[];
+      removed += drop.run(batch[batch.length - 1]!.scan_id).changes;
+    }
+    for (const table of KERNEL_TABLES) {
+      const { lo, n } = db.prepare(`SELECT min(id) AS lo, count(*) AS n FROM ${table}`).get() as { lo: number | null; n: number };
+      if (lo !== null) removed += db.prepare(`DELETE FROM ${table} WHERE id < ?`).run(lo + Math.max(1, Math.ceil(n / 10))).changes;
+    }
+    if (removed === 0) break;
+    deleted += removed;
   }
   if (deleted > 0) {
     db.pragma('incremental_vacuum');
