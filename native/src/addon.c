@@ -223,12 +223,15 @@ static void *drain(void *arg)
 	S.cur = new_batch();
 	while (!atomic_load(&S.stop)) {
 		/*
-		 * With records pending, wake once per window so a partial batch is never
-		 * held past batchMs; idle, sleep longer (bounded so close() stays prompt)
-		 * instead of waking 100 times a second for nothing.
+		 * The BPF side does not wake us per record (BPF_RB_NO_WAKEUP below an eighth of
+		 * the ring), so poll on the batch window: a record waits at most one window,
+		 * and a quiet system costs one cheap wakeup per window.
 		 */
-		int timeout = S.cur && S.cur->len ? (int)S.batch_ms : 100;
-		int err = ring_buffer__poll(S.rb, timeout);
+		int err = ring_buffer__poll(S.rb, (int)S.batch_ms);
+
+		/* poll() consumes only after a wakeup; the silent records need an explicit pass. */
+		if (err >= 0)
+			err = ring_buffer__consume(S.rb);
 
 		if (err < 0 && err != -EINTR)
 			break;
