@@ -2,8 +2,8 @@
 // append followed by fsync, so an alert reported delivered survives a power cut. Size-based
 // rotation keeps the file bounded: alerts.jsonl → alerts.jsonl.1 → … → alerts.jsonl.N (dropped),
 // done before a write, never splitting a batch, so every rotated file holds whole lines.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendDurably } from './append-durably.ts';
 import type { Alert } from '../alerts/alert.ts';
 import { formatAlertJson } from './format-alert.ts';
 import type { Sink } from './sink.ts';
@@ -30,16 +30,9 @@ export class JsonlFileSink implements Sink {
 
   async deliver(alerts: readonly Alert[]): Promise<void> {
     if (alerts.length === 0) return;
-    mkdirSync(dirname(this.path), { recursive: true });
     const text = alerts.map(formatAlertJson).join('\n') + '\n';
     this.#rotateIfNeeded(Buffer.byteLength(text));
-    const fd = openSync(this.path, 'a', 0o640);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(this.path, text, this.name);
   }
 
   async close(): Promise<void> {}
