@@ -36,5 +36,21 @@ export interface ExitEvent extends EventBase {
   readonly signal: number;
 }
 
-export type KernelEvent = ExecEvent | ForkEvent | ExitEvent;
+export type KernelEvent = ExecEvent | ForkEvent | ExitEvent | ConnectionEvent;
 
+
+/**
+ * A TCP socket changing state, from tp_btf/inet_sock_set_state: `connect` (CLOSE → SYN_SENT, in the
+ * connecting process), `listen` (CLOSE → LISTEN, in the listening process) and `accept` (SYN_RECV →
+ * ESTABLISHED on the server side). Accept happens in softirq context where the current task is
+ * whoever was interrupted, so its pid/comm are 0/'' rather than a wrong attribution.
+ */
+export interface ConnectionEvent extends EventBase {
+  readonly kind: 'connection';
+  readonly event: 'connect' | 'accept' | 'listen';
+  readonly family: 4 | 6;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}

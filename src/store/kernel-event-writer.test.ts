@@ -12,6 +12,7 @@ test('a batch of exec, fork and exit events lands in its tables with every field
     { ...base, kind: 'fork', childPid: 4243, childTid: 4243 },
     { ...base, pid: 4243, tid: 4243, ppid: 4242, kind: 'exec', filename: '/bin/sh', argv: ['sh', '-c', 'exit 7'], argsTruncated: false },
     { ...base, pid: 4243, tid: 4243, ppid: 4242, kind: 'exit', exitCode: 7, signal: 0 },
+    { ...base, kind: 'connection', event: 'connect', family: 6, localAddress: '::1', localPort: 50000, remoteAddress: '::1', remotePort: 443 },
   ];
   new KernelEventWriter(db).write(events, (k) => 1_767_225_600_000 + Number(k / 1_000_000n));
   db.defaultSafeIntegers(true);
@@ -25,6 +26,8 @@ test('a batch of exec, fork and exit events lands in its tables with every field
   assert.equal(exec['time'], 1_767_225_600_000n + 123_456n);
   const exit = db.prepare('SELECT pid, ppid, exit_code, signal FROM process_exit').get();
   assert.deepEqual(exit, { pid: 4243n, ppid: 4242n, exit_code: 7n, signal: 0n });
+  const conn = db.prepare('SELECT event, pid, family, protocol, local_address, local_port, remote_address, remote_port FROM network_connections').get();
+  assert.deepEqual(conn, { event: 'connect', pid: 4242n, family: 6n, protocol: 'tcp', local_address: '::1', local_port: 50000n, remote_address: '::1', remote_port: 443n });
   const fork = db.prepare('SELECT parent_pid, child_pid FROM process_fork').get();
   assert.deepEqual(fork, { parent_pid: 4242n, child_pid: 4243n });
 });

@@ -8,6 +8,7 @@ export class KernelEventWriter {
   readonly #exec: Statement;
   readonly #fork: Statement;
   readonly #exit: Statement;
+  readonly #conn: Statement;
   readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => void;
 
   constructor(db: Db) {
@@ -17,6 +18,8 @@ export class KernelEventWriter {
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#conn = db.prepare(`INSERT INTO network_connections (time, ktime_ns, event, pid, tid, ppid, user_id, comm, cgroup_id,
+      family, protocol, local_address, local_port, remote_address, remote_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?)`);
     this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => {
       for (const e of events) {
         const time = toEpochMs(e.ktimeNs);
@@ -25,6 +28,9 @@ export class KernelEventWriter {
             JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0);
         } else if (e.kind === 'fork') {
           this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
+        } else if (e.kind === 'connection') {
+          this.#conn.run(time, e.ktimeNs, e.event, e.pid, e.tid, e.ppid, e.uid, e.comm, e.cgroupId, e.family,
+            e.localAddress, e.localPort, e.remoteAddress, e.remotePort);
         } else {
           this.#exit.run(time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal);
         }

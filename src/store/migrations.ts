@@ -262,6 +262,32 @@ ALTER TABLE rules ADD COLUMN last_exec_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rules ADD COLUMN last_exit_id INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 6,
+    description: 'TCP connection events from the kernel layer',
+    sql: `
+CREATE TABLE network_connections (
+  id             INTEGER PRIMARY KEY,
+  time           INTEGER NOT NULL,
+  ktime_ns       INTEGER NOT NULL,
+  event          TEXT    NOT NULL CHECK (event IN ('connect', 'accept', 'listen')),
+  pid            INTEGER NOT NULL,
+  tid            INTEGER NOT NULL,
+  ppid           INTEGER NOT NULL,
+  user_id        INTEGER NOT NULL,
+  comm           TEXT    NOT NULL,
+  cgroup_id      INTEGER NOT NULL,
+  family         INTEGER NOT NULL,
+  protocol       TEXT    NOT NULL,
+  local_address  TEXT    NOT NULL,
+  local_port     INTEGER NOT NULL,
+  remote_address TEXT    NOT NULL,
+  remote_port    INTEGER NOT NULL
+);
+CREATE INDEX network_connections_time ON network_connections (time);
+CREATE INDEX network_connections_pid ON network_connections (pid);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
