@@ -57,11 +57,11 @@ test('1,000 short-lived processes: every exec and exit stored; a rule fires on a
   const shell = loop.pid!;
 
   const open = () => new Database(join(dataDir, 'daemoneye.db'), { readonly: true });
-  let execs: { pid: number; ppid: number; filename: string; argv: string }[] = [];
+  let execs: { pid: number; ppid: number; filename: string; argv: string; ancestry: string }[] = [];
   for (let i = 0; i < 100 && execs.length < 1000; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const db = open();
-    execs = db.prepare(`SELECT pid, ppid, filename, argv FROM process_exec WHERE ppid = ? AND filename = '/bin/sh'`).all(shell) as typeof execs;
+    execs = db.prepare(`SELECT pid, ppid, filename, argv, ancestry FROM process_exec WHERE ppid = ? AND filename = '/bin/sh'`).all(shell) as typeof execs;
     db.close();
   }
   assert.equal(execs.length, 1000, `${execs.length} of 1,000 execs stored`);
@@ -71,6 +71,11 @@ test('1,000 short-lived processes: every exec and exit stored; a rule fires on a
     assert.ok(e, `exec ${i}`);
     assert.deepEqual(JSON.parse(e.argv), ['/bin/sh', '-c', `exit ${i % 200}`, `de-test-${i}`]);
   }
+  // Each exec carries its ancestry from the live process tree: the bash loop, then this test's node.
+  const chain = JSON.parse(execs[999]!.ancestry) as { pid: number; name: string }[];
+  assert.equal(chain[0]!.pid, shell);
+  assert.equal(chain[0]!.name, 'bash');
+  assert.equal(chain[1]!.pid, process.pid);
   const db = open();
   // Each exec's own exit is the first exit of that pid after it (a pid can be reused later).
   const exits = db.prepare(`SELECT e.argv, (SELECT x.exit_code FROM process_exit x WHERE x.pid = e.pid AND x.ktime_ns > e.ktime_ns

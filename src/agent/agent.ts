@@ -182,6 +182,7 @@ export class Agent {
     const current = indexByKey(scan.snapshots);
     const lifecycle = diffScans(this.#previous, current, scan.finishedAt);
     const scanId = this.#writer.write({ host: this.host, ...scan }, lifecycle);
+    this.#kernel.tree.seed(scan.snapshots);
     this.#previous = current;
 
     const detectStarted = performance.now();

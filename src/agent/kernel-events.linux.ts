@@ -9,6 +9,7 @@ import { collectorSocketPath } from '../collector/socket-path.ts';
 import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
 import { decodeBatch } from '../sources/ebpf/records.ts';
 import { KernelEventWriter } from '../store/kernel-event-writer.ts';
+import { ProcessTree } from '../normalize/process-tree.ts';
 import type { Db } from '../store/open-store.ts';
 import type { Logger } from './logger.ts';
 
@@ -21,6 +22,8 @@ export class KernelEvents {
   readonly #dataDir: string;
   readonly #log: Logger;
   readonly #client = new CollectorClient();
+  /** Seeded by every scan (the agent calls tree.seed), kept current by the events. */
+  readonly tree = new ProcessTree();
   #collector: ChildProcess | null = null;
   #clock: BootClock | null = null;
   #layer: KernelLayer = 'procfs';
@@ -98,7 +101,16 @@ export class KernelEvents {
     for (const n of Object.values(errors)) this.counters['kernel_decode_errors']! += n;
     this.counters['kernel_batches']!++;
     try {
-      this.#writer.write(events, this.#clock!.toEpochMs);
+      // The tree follows the batch in kernel order: each exec gets the ancestry it had at that moment.
+      this.#writer.write(events, this.#clock!.toEpochMs, (e) => {
+        let chain: string | null = null;
+        if (e.kind === 'exec') {
+          const known = this.tree.ancestry(e.pid);
+          chain = JSON.stringify(known.length > 0 ? known : this.tree.ancestryOfParent(e.ppid));
+        }
+        this.tree.apply(e);
+        return chain;
+      });
       this.counters['kernel_events']! += events.length;
       if (events.length > 0) this.#onStored();
     } catch (e) {

@@ -9,23 +9,23 @@ export class KernelEventWriter {
   readonly #fork: Statement;
   readonly #exit: Statement;
   readonly #conn: Statement;
-  readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => void;
+  readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => void;
 
   constructor(db: Db) {
     this.#exec = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
-      cgroup_id, comm, filename, argv, command_line, args_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#fork = db.prepare(`INSERT INTO process_fork (time, ktime_ns, parent_pid, child_pid, child_tid, user_id, comm)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#conn = db.prepare(`INSERT INTO network_connections (time, ktime_ns, event, pid, tid, ppid, user_id, comm, cgroup_id,
       family, protocol, local_address, local_port, remote_address, remote_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?)`);
-    this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number) => {
+    this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => {
       for (const e of events) {
         const time = toEpochMs(e.ktimeNs);
         if (e.kind === 'exec') {
           this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
-            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0);
+            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry(e));
         } else if (e.kind === 'fork') {
           this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {
@@ -38,8 +38,11 @@ export class KernelEventWriter {
     });
   }
 
-  /** `toEpochMs` turns the kernel's boot-time clock into wall-clock ms (src/sources/ebpf/boot-clock.ts). */
-  write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number): void {
-    if (events.length > 0) this.#write(events, toEpochMs);
+  /**
+   * `toEpochMs` turns the kernel's boot-time clock into wall-clock ms (src/sources/ebpf/boot-clock.ts);
+   * `ancestry` is called for each event in order, so a process tree can follow the batch as it goes.
+   */
+  write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null = () => null): void {
+    if (events.length > 0) this.#write(events, toEpochMs, ancestry);
   }
 }

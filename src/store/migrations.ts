@@ -288,6 +288,11 @@ CREATE INDEX network_connections_time ON network_connections (time);
 CREATE INDEX network_connections_pid ON network_connections (pid);
 `,
   },
+  {
+    version: 7,
+    description: 'ancestry of each exec from the live process tree',
+    sql: `ALTER TABLE process_exec ADD COLUMN ancestry TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
