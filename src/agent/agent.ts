@@ -115,7 +115,9 @@ export class Agent {
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
     this.#source = createSnapshotSource(config);
-    this.#kernel = new KernelEvents(this.#db, dataDir, log, () => this.#onKernelBatch());
+    const k = config.enterprise.kernel_monitoring;
+    this.#kernel = new KernelEvents(this.#db, dataDir, log,
+      { ringMb: k.ring_buffer_mb, batchMs: k.batch_window_ms, maxArgsBytes: k.max_args_bytes }, () => this.#onKernelBatch());
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit`);
     const baseline = this.#writer.latestSnapshots();

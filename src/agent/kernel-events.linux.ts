@@ -33,8 +33,12 @@ export class KernelEvents {
   readonly #onStored: () => void;
 
   /** `onStored` runs after each batch is committed: the agent's kernel-event rules run then. */
-  constructor(db: Db, dataDir: string, log: Logger, onStored: () => void = () => {}) {
+  readonly #sensorArgs: string[];
+
+  constructor(db: Db, dataDir: string, log: Logger, sensor: { ringMb: number; batchMs: number; maxArgsBytes: number }, onStored: () => void = () => {}) {
     this.#onStored = onStored;
+    // The collector gets the agent's effective settings as flags: it may not see the same config file.
+    this.#sensorArgs = ['--ring-mb', String(sensor.ringMb), '--batch-ms', String(sensor.batchMs), '--max-args-bytes', String(sensor.maxArgsBytes)];
     this.#writer = new KernelEventWriter(db);
     this.#dataDir = dataDir;
     this.#log = log;
@@ -84,7 +88,7 @@ export class KernelEvents {
 
   async #startCollector(socket: string): Promise<void> {
     // An IPC channel ties the collector's life to ours: it exits when we disconnect or die.
-    const child = fork(CLI, ['--data-dir', this.#dataDir, 'collector', '--socket', socket], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CLI, ['--data-dir', this.#dataDir, 'collector', '--socket', socket, ...this.#sensorArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#collector = child;
     let exit: string | null = null;
     child.once('exit', (code, signal) => (exit = `collector exited (code ${code}, signal ${signal})`));

@@ -15,6 +15,7 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
     kernel_monitoring: {
       enable_ebpf: true, ebpf_program_path: '/etc/daemoneye/ebpf/monitor.o', enable_etw: true,
       etw_session_name: 'DaemonEye', enable_endpoint_security: true, es_client_name: 'com.daemoneye.monitor',
+      ring_buffer_mb: 8, batch_window_ms: 10, max_args_bytes: 1024, // defaults of keys the product block does not set
     },
     network_monitoring: {
       enable_packet_capture: true, capture_interface: 'eth0', capture_filter: 'tcp port 80 or tcp port 443',

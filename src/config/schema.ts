@@ -73,6 +73,9 @@ const enterprise = z.strictObject({
   kernel_monitoring: z.strictObject({
     enable_ebpf: flag(),
     ebpf_program_path: text().nullable().default(null),
+    ring_buffer_mb: z.number().int().refine((n) => n >= 1 && n <= 1024 && (n & (n - 1)) === 0, 'a power of two from 1 to 1024').default(8),
+    batch_window_ms: int(1, 1000, 10),
+    max_args_bytes: int(64, 4096, 1024),
     enable_etw: flag(),
     etw_session_name: text().default('DaemonEye'),
     enable_endpoint_security: flag(),

@@ -13,16 +13,16 @@ export function registerCollector(program: Command): void {
     .command('collector')
     .description('the privileged half of the agent: load the eBPF sensor and serve kernel events to `daemoneye run` over a Unix socket')
     .option('--socket <path>', 'Unix socket to serve on (default: DATA_DIR/collector.sock)')
-    .option('--ring-mb <n>', 'kernel ring buffer size in MiB (a power of two)', '8')
-    .option('--batch-ms <n>', 'batching window in milliseconds', '10')
-    .option('--max-args-bytes <n>', 'argv bytes kept per exec', '1024')
+    .option('--ring-mb <n>', 'kernel ring buffer size in MiB, a power of two (default: enterprise.kernel_monitoring.ring_buffer_mb, 8)')
+    .option('--batch-ms <n>', 'batching window in milliseconds (default: batch_window_ms, 10)')
+    .option('--max-args-bytes <n>', 'argv bytes kept per exec (default: max_args_bytes, 1024)')
     .addHelpText('after', `
 Needs root (CAP_BPF and CAP_PERFMON). It opens no network connection and no database.
 
 Examples:
   sudo daemoneye collector                         # serve on DATA_DIR/collector.sock
   sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16`)
-    .action(async (opts: { socket?: string; ringMb: string; batchMs: string; maxArgsBytes: string }, cmd: Command) => {
+    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string }, cmd: Command) => {
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       if (process.getuid?.() !== 0) {
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
@@ -33,8 +33,10 @@ Examples:
         clock: () => ({ boottimeNs: addon.boottimeNs(), wallMs: Date.now() }),
       });
       await server.listen();
+      const k = ctx.config.enterprise.kernel_monitoring;
       const opened = addon.open({
-        ringBytes: Number(opts.ringMb) * 1024 * 1024, batchMs: Number(opts.batchMs), maxArgsBytes: Number(opts.maxArgsBytes),
+        ringBytes: Number(opts.ringMb ?? k.ring_buffer_mb) * 1024 * 1024, batchMs: Number(opts.batchMs ?? k.batch_window_ms),
+        maxArgsBytes: Number(opts.maxArgsBytes ?? k.max_args_bytes),
         selfPid: process.pid,
       }, (batch) => server.offer(batch));
       for (const [name, p] of Object.entries(opened.programs)) {
