@@ -4,6 +4,7 @@
 // right pid, ppid, filename, argv and exit code. Needs root and the built sensor (scripts/setup.sh).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ sql: |
   FROM new_process_exec WHERE command_line LIKE '%de-5ms-marker%'
 `;
 
-test('1,000 short-lived processes: every exec and exit stored; a rule fires on a 5 ms process', { skip, timeout: 120_000 }, async (t) => {
+test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopback TCP connection, end to end', { skip, timeout: 120_000 }, async (t) => {
   const dataDir = join(work, 'data');
   const rules = join(work, 'rules');
   mkdirSync(rules);
@@ -104,6 +105,33 @@ test('1,000 short-lived processes: every exec and exit stored; a rule fires on a
   assert.equal(alert.pid, brief.pid);
   assert.match(alert.summary, /marker exec \/bin\/sh -c exit 0 de-5ms-marker/);
   t.diagnostic(`process lived ${lived} ms (spawn to exit as seen by Node); alert stored ${Date.now() - started} ms after spawn`);
+
+  // A connect to a listener on loopback appears with both ends and the pid.
+  const server = createServer((c) => c.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const client = connect(port, '127.0.0.1');
+  await new Promise((r) => client.on('close', r));
+  server.close();
+  let conns: { event: string; pid: number; local_address: string; local_port: number; remote_address: string; remote_port: number }[] = [];
+  for (let i = 0; i < 100 && conns.length < 3; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const d = open();
+    conns = d.prepare(`SELECT event, pid, local_address, local_port, remote_address, remote_port FROM network_connections
+      WHERE local_port = ? OR remote_port = ? ORDER BY id`).all(port, port) as typeof conns;
+    d.close();
+  }
+  const byEvent = new Map(conns.map((c) => [c.event, c]));
+  assert.deepEqual({ ...byEvent.get('listen'), remote_address: undefined, remote_port: undefined },
+    { event: 'listen', pid: process.pid, local_address: '127.0.0.1', local_port: port, remote_address: undefined, remote_port: undefined });
+  const out = byEvent.get('connect')!;
+  assert.equal(out.pid, process.pid);
+  assert.equal(out.remote_address, '127.0.0.1');
+  assert.equal(out.remote_port, port);
+  assert.ok(out.local_port > 0);
+  const inbound = byEvent.get('accept')!;
+  assert.equal(inbound.local_port, port);
+  assert.equal(inbound.remote_port, out.local_port, 'the accepted connection is the one this test opened');
 
   const exited = new Promise<number | null>((r) => agent!.on('exit', (code) => r(code)));
   agent.kill('SIGTERM');

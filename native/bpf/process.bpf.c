@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Process lifecycle sensor: exec, fork, exit.
+ * Process lifecycle sensor: exec, fork, exit; and TCP connect/accept/listen.
  *
  * Hooks are tp_btf (BTF-typed raw tracepoints): they need neither tracefs nor
  * kprobes/fentry, which this fleet's kernels do not always offer, and they get
@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "records.h"
 
 char LICENSE[] SEC("license") = "GPL"; /* ringbuf + task helpers are GPL-only */
@@ -194,5 +195,118 @@ int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 	x.exit_code = (code >> 8) & 0xff;
 	x.signal = code & 0x7f;
 	emit(&x, sizeof(x));
+	return 0;
+}
+
+/* ---------- TCP connections ---------- */
+
+/*
+ * Connects waiting for their source port. tcp_v4_connect/tcp_v6_connect move
+ * the socket to SYN_SENT *before* inet_hash_connect picks the ephemeral port,
+ * so at CLOSE -> SYN_SENT an unbound socket still has skc_num == 0. The record
+ * is built there (process context: that is the only moment current is the
+ * connecting task) and parked under the socket pointer; it is emitted at the
+ * socket's next transition out of SYN_SENT (ESTABLISHED, or CLOSE on failure),
+ * by then with its port. LRU so a lost transition cannot leak entries.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct de_conn);
+} pending_conn SEC(".maps");
+
+/* Local port: skc_num, or inet_sport once inet_put_port (TCP_CLOSE) has zeroed skc_num. */
+static __always_inline __u16 local_port(const struct sock *sk)
+{
+	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+	if (!port)
+		port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	return port;
+}
+
+/* Addresses and ports; false for a family we do not report. c must be zeroed. */
+static __always_inline bool fill_conn(struct de_conn *c, const struct sock *sk, __u16 event)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == DE_AF_INET) {
+		__be32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__be32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(c->saddr, &s, 4);
+		__builtin_memcpy(c->daddr, &d, 4);
+	} else if (family == DE_AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_rcv_saddr)) {
+		BPF_CORE_READ_INTO(&c->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return false;
+	}
+	c->family = family;
+	c->event = event;
+	c->sport = local_port(sk);
+	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return true;
+}
+
+/*
+ * CLOSE -> SYN_SENT = connect and CLOSE -> LISTEN = listen run in the calling
+ * task. SYN_RECV -> ESTABLISHED = accept happens on the new child socket when
+ * the handshake's last ACK arrives, in softirq: current is whoever was
+ * interrupted, so the process fields stay zero rather than lie. (The accept(2)
+ * caller is not known yet at that point, and may never be.)
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_conn, const struct sock *sk, int oldstate, int newstate)
+{
+	struct de_conn c = {};
+	struct de_conn *pending;
+	__u64 key = (__u64)sk;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+
+	if (oldstate == TCP_SYN_SENT) {
+		pending = bpf_map_lookup_elem(&pending_conn, &key);
+		if (!pending)
+			return 0;
+		/* Copy before delete: an LRU element can be reused as soon as it is freed. */
+		__builtin_memcpy(&c, pending, sizeof(c));
+		bpf_map_delete_elem(&pending_conn, &key);
+		if (!c.sport)
+			c.sport = local_port(sk);
+		emit(&c, sizeof(c));
+		return 0;
+	}
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		if (is_self() || !fill_conn(&c, sk, DE_CONN_CONNECT))
+			return 0;
+		fill_header(&c.h, DE_KIND_CONN, sizeof(c));
+		if (c.sport) /* bound before connect(): complete already */
+			emit(&c, sizeof(c));
+		else if (bpf_map_update_elem(&pending_conn, &key, &c, BPF_ANY))
+			count_drop();
+		return 0;
+	}
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_LISTEN) {
+		if (is_self() || !fill_conn(&c, sk, DE_CONN_LISTEN))
+			return 0;
+		fill_header(&c.h, DE_KIND_CONN, sizeof(c));
+		emit(&c, sizeof(c));
+		return 0;
+	}
+
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		if (!fill_conn(&c, sk, DE_CONN_ACCEPT))
+			return 0;
+		/* Process fields, cgroup and comm stay zero: current is unrelated here. */
+		c.h.kind = DE_KIND_CONN;
+		c.h.size = sizeof(c);
+		c.h.ktime_ns = bpf_ktime_get_boot_ns();
+		emit(&c, sizeof(c));
+	}
 	return 0;
 }

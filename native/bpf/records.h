@@ -8,7 +8,7 @@
  *
  * Records are little-endian with every field naturally aligned, so the decoder
  * can read them at fixed offsets without unpacking. It relies on the includer
- * having defined __u32/__u64 (vmlinux.h in BPF, <linux/types.h> in user space).
+ * having defined __u8/__u16/__u32/__u64 (vmlinux.h in BPF, <linux/types.h> in user space).
  */
 #ifndef DE_RECORDS_H
 #define DE_RECORDS_H
@@ -16,6 +16,15 @@
 #define DE_KIND_EXEC 1
 #define DE_KIND_FORK 2
 #define DE_KIND_EXIT 3
+#define DE_KIND_CONN 4
+
+/* de_conn.event */
+#define DE_CONN_CONNECT 1
+#define DE_CONN_ACCEPT 2
+#define DE_CONN_LISTEN 3
+/* de_conn.family: the kernel's AF_* numbers (not in vmlinux.h, which has no macros). */
+#define DE_AF_INET 2
+#define DE_AF_INET6 10
 
 /* Filename bytes kept per exec (no NUL on the wire). */
 #define DE_FILENAME_MAX 256
@@ -56,6 +65,22 @@ struct de_exit {
 	struct de_header h;
 	__u32 exit_code;
 	__u32 signal;
+};
+
+/*
+ * A TCP state change (tp_btf/inet_sock_set_state). Ports are host byte order.
+ * Addresses are in network byte order as the kernel keeps them; IPv4 uses the
+ * first 4 bytes and leaves the rest zero. s* is the local end, d* the remote.
+ * For accept the header's process fields are zero and comm empty (softirq).
+ */
+struct de_conn {
+	struct de_header h;
+	__u16 family; /* DE_AF_INET or DE_AF_INET6 */
+	__u16 event;  /* DE_CONN_* */
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
 };
 
 #endif

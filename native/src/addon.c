@@ -1,5 +1,5 @@
 /*
- * daemoneye_bpf: loads the process sensor (process.bpf.c, embedded through the
+ * daemoneye_bpf: loads the process and TCP connection sensor (process.bpf.c, embedded through the
  * bpftool skeleton so nothing has to be found on disk at run time), drains its
  * ring buffer on a worker thread and hands JavaScript one Buffer per batch.
  *
@@ -396,6 +396,8 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 				S.skel->links.handle_fork = link;
 			else if (prog == S.skel->progs.handle_exit)
 				S.skel->links.handle_exit = link;
+			else if (prog == S.skel->progs.handle_conn)
+				S.skel->links.handle_conn = link;
 		} else {
 			char e[600];
 
@@ -536,6 +538,14 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	F(struct de_exit, exit_code);
 	F(struct de_exit, signal);
 
+	begin_struct(env, out, "de_conn", sizeof(struct de_conn), &fields);
+	F(struct de_conn, family);
+	F(struct de_conn, event);
+	F(struct de_conn, sport);
+	F(struct de_conn, dport);
+	F(struct de_conn, saddr);
+	F(struct de_conn, daddr);
+
 	napi_create_object(env, &fields);
 	napi_create_uint32(env, DE_KIND_EXEC, &v);
 	napi_set_named_property(env, fields, "exec", v);
@@ -543,6 +553,8 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, fields, "fork", v);
 	napi_create_uint32(env, DE_KIND_EXIT, &v);
 	napi_set_named_property(env, fields, "exit", v);
+	napi_create_uint32(env, DE_KIND_CONN, &v);
+	napi_set_named_property(env, fields, "conn", v);
 	napi_set_named_property(env, out, "kinds", fields);
 	napi_create_uint32(env, DE_FILENAME_MAX, &v);
 	napi_set_named_property(env, out, "filenameMax", v);

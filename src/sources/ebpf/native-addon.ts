@@ -44,6 +44,7 @@ export interface NativeLayout {
   readonly de_exec: StructLayout;
   readonly de_fork: StructLayout;
   readonly de_exit: StructLayout;
+  readonly de_conn: StructLayout;
   readonly kinds: Readonly<Record<string, number>>;
   readonly filenameMax: number;
   readonly argsCap: number;

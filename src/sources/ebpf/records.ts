@@ -34,25 +34,43 @@ export const LAYOUT = {
   },
   de_fork: { size: 72, fields: { child_pid: field(64, 4), child_tid: field(68, 4) } },
   de_exit: { size: 72, fields: { exit_code: field(64, 4), signal: field(68, 4) } },
+  de_conn: {
+    size: 104,
+    fields: {
+      family: field(64, 2),
+      event: field(66, 2),
+      sport: field(68, 2),
+      dport: field(70, 2),
+      saddr: field(72, 16),
+      daddr: field(88, 16),
+    },
+  },
   /** Append-only: a kind number is never reused. */
-  kinds: { exec: 1, fork: 2, exit: 3 },
+  kinds: { exec: 1, fork: 2, exit: 3, conn: 4 },
   filenameMax: 256,
   argsCap: 4096,
 } as const;
 
-import type { EventBase, KernelEvent } from '../../normalize/kernel-event.ts';
+import type { ConnectionEvent, EventBase, KernelEvent } from '../../normalize/kernel-event.ts';
 
-export type { ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../../normalize/kernel-event.ts';
+export type { ConnectionEvent, ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../../normalize/kernel-event.ts';
 
-export type DecodeError = 'short_record' | 'bad_kind' | 'bad_size';
+/** bad_field: a known kind of the right size with a value outside its enum (e.g. de_conn.family). */
+export type DecodeError = 'short_record' | 'bad_kind' | 'bad_size' | 'bad_field';
 
 export interface DecodedBatch {
   readonly events: KernelEvent[];
   readonly errors: Record<string, number>;
 }
 
+/** de_conn.family (the kernel's AF_INET / AF_INET6) and de_conn.event, as in records.h. */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+const CONN_EVENTS = { 1: 'connect', 2: 'accept', 3: 'listen' } as const;
+
 const H = LAYOUT.de_header.fields;
 const X = LAYOUT.de_exec.fields;
+const C = LAYOUT.de_conn.fields;
 const K = LAYOUT.kinds;
 
 function cString(buf: Buffer, start: number, len: number): string {
@@ -81,6 +99,42 @@ function splitArgv(buf: Buffer, start: number, len: number): string[] {
   const parts = s.split('\0');
   if (parts.at(-1) === '') parts.pop();
   return parts;
+}
+
+/** Dotted quad of 4 bytes in network order. */
+function formatIPv4(buf: Buffer, o: number): string {
+  return `${buf[o]}.${buf[o + 1]}.${buf[o + 2]}.${buf[o + 3]}`;
+}
+
+/**
+ * RFC 5952 text of 16 bytes in network order: lowercase hex without leading zeros, the longest run
+ * of two or more zero groups (the first on a tie) as `::`, and IPv4-mapped addresses (::ffff:0:0/96,
+ * which a dual-stack socket reports for IPv4 peers) in mixed notation as §5 recommends.
+ */
+export function formatIPv6(buf: Buffer, o = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(buf.readUInt16BE(o + 2 * i));
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${formatIPv4(buf, o + 12)}`;
+  }
+  let best = -1;
+  let bestLen = 1; // a single zero group is never compressed
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  if (best === -1) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
 function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEvent | DecodeError {
@@ -117,6 +171,24 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
         exitCode: buf.readUInt32LE(o + LAYOUT.de_exit.fields.exit_code.offset),
         signal: buf.readUInt32LE(o + LAYOUT.de_exit.fields.signal.offset),
       };
+    case K.conn: {
+      if (size !== LAYOUT.de_conn.size) return 'bad_size';
+      const af = buf.readUInt16LE(o + C.family.offset);
+      const event = CONN_EVENTS[buf.readUInt16LE(o + C.event.offset) as keyof typeof CONN_EVENTS];
+      if ((af !== AF_INET && af !== AF_INET6) || event === undefined) return 'bad_field';
+      const addr = af === AF_INET ? formatIPv4 : formatIPv6;
+      const ev: ConnectionEvent = {
+        kind: 'connection',
+        ...header(buf, o),
+        event,
+        family: af === AF_INET ? 4 : 6,
+        localAddress: addr(buf, o + C.saddr.offset),
+        localPort: buf.readUInt16LE(o + C.sport.offset),
+        remoteAddress: addr(buf, o + C.daddr.offset),
+        remotePort: buf.readUInt16LE(o + C.dport.offset),
+      };
+      return ev;
+    }
     default:
       return 'bad_kind';
   }
