@@ -133,6 +133,18 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
   assert.equal(inbound.local_port, port);
   assert.equal(inbound.remote_port, out.local_port, 'the accepted connection is the one this test opened');
 
+  // Fileless-execution groundwork: memfd_create is recorded with the caller and the memfd's name.
+  const py = spawn('python3', ['-c', "import os; os.memfd_create('de-e2e-memfd')"], { stdio: 'ignore' });
+  await new Promise((r) => py.on('exit', r));
+  let memfd: { pid: number; op: string; name: string } | undefined;
+  for (let i = 0; i < 100 && memfd === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const d = open();
+    memfd = d.prepare(`SELECT pid, op, name FROM process_security_events WHERE name = 'de-e2e-memfd'`).get() as typeof memfd;
+    d.close();
+  }
+  assert.deepEqual(memfd, { pid: py.pid, op: 'memfd_create', name: 'de-e2e-memfd' });
+
   const exited = new Promise<number | null>((r) => agent!.on('exit', (code) => r(code)));
   agent.kill('SIGTERM');
   assert.equal(await exited, 0);

@@ -17,6 +17,7 @@
 #define DE_KIND_FORK 2
 #define DE_KIND_EXIT 3
 #define DE_KIND_CONN 4
+#define DE_KIND_SEC 5
 
 /* de_conn.event */
 #define DE_CONN_CONNECT 1
@@ -81,6 +82,28 @@ struct de_conn {
 	__u16 dport;
 	__u8 saddr[16];
 	__u8 daddr[16];
+};
+
+/* de_sec.op */
+#define DE_SEC_PTRACE_ATTACH 1 /* PTRACE_ATTACH / PTRACE_SEIZE: target_pid = tracee, arg0 = request */
+#define DE_SEC_MODULE_LOAD 2   /* name = module name */
+#define DE_SEC_MEMFD_CREATE 3  /* name = memfd name, arg0 = flags */
+#define DE_SEC_MPROTECT_WX 4   /* arg0 = address, arg1 = length */
+#define DE_SEC_MMAP_WX 5       /* arg0 = requested address (0 = kernel's choice), arg1 = length */
+#define DE_SEC_NAME_MAX 64
+
+/*
+ * A security-relevant syscall, filtered in the kernel: only attach requests and
+ * mappings/protections with both PROT_WRITE and PROT_EXEC produce a record.
+ * Recorded at syscall entry, so the call may still fail. name is NUL-padded.
+ */
+struct de_sec {
+	struct de_header h;
+	__u32 op; /* DE_SEC_* */
+	__u32 target_pid;
+	__u64 arg0;
+	__u64 arg1;
+	char name[DE_SEC_NAME_MAX];
 };
 
 #endif

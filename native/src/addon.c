@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +318,28 @@ static void teardown(void)
 	S.open = false;
 }
 
+/*
+ * The syscall and module hooks are tracefs tracepoints: libbpf resolves them through
+ * /sys/kernel/tracing/events. Hosts (and containers) often leave tracefs unmounted, so mount it
+ * once when missing. Failure is reported in open()'s result, never fatal: the tp_btf hooks do
+ * not need tracefs. Returns "ok", "mounted" or the reason it is unavailable.
+ */
+#define TRACEFS_DIR "/sys/kernel/tracing"
+static char tracefs_status[256];
+static const char *ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat(TRACEFS_DIR "/events", &st) == 0 || stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return "ok";
+	if (mount("nodev", TRACEFS_DIR, "tracefs", 0, NULL) == 0 && stat(TRACEFS_DIR "/events", &st) == 0)
+		return "mounted";
+	snprintf(tracefs_status, sizeof(tracefs_status),
+		 "tracefs unavailable: mount(\"nodev\", \"%s\", \"tracefs\") failed: %s; the tracepoint/* hooks cannot attach",
+		 TRACEFS_DIR, strerror(errno ? errno : ENOENT));
+	return tracefs_status;
+}
+
 /* ---------- exported functions ---------- */
 
 /* open(options, onBatch) -> { programs: { name: { attached, error? } } } */
@@ -375,6 +399,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 
 	/* Attach one by one so one missing hook does not cost the others. */
 	NAPI_CALL(env, napi_create_object(env, &result));
+	napi_set_named_property(env, result, "tracefs", str(env, ensure_tracefs()));
 	NAPI_CALL(env, napi_create_object(env, &programs));
 	bpf_object__for_each_program(prog, S.skel->obj) {
 		napi_value entry, ok;
@@ -398,6 +423,16 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 				S.skel->links.handle_exit = link;
 			else if (prog == S.skel->progs.handle_conn)
 				S.skel->links.handle_conn = link;
+			else if (prog == S.skel->progs.handle_ptrace)
+				S.skel->links.handle_ptrace = link;
+			else if (prog == S.skel->progs.handle_memfd)
+				S.skel->links.handle_memfd = link;
+			else if (prog == S.skel->progs.handle_mprotect)
+				S.skel->links.handle_mprotect = link;
+			else if (prog == S.skel->progs.handle_mmap)
+				S.skel->links.handle_mmap = link;
+			else if (prog == S.skel->progs.handle_module_load)
+				S.skel->links.handle_module_load = link;
 		} else {
 			char e[600];
 
@@ -546,6 +581,13 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	F(struct de_conn, saddr);
 	F(struct de_conn, daddr);
 
+	begin_struct(env, out, "de_sec", sizeof(struct de_sec), &fields);
+	F(struct de_sec, op);
+	F(struct de_sec, target_pid);
+	F(struct de_sec, arg0);
+	F(struct de_sec, arg1);
+	F(struct de_sec, name);
+
 	napi_create_object(env, &fields);
 	napi_create_uint32(env, DE_KIND_EXEC, &v);
 	napi_set_named_property(env, fields, "exec", v);
@@ -555,6 +597,8 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, fields, "exit", v);
 	napi_create_uint32(env, DE_KIND_CONN, &v);
 	napi_set_named_property(env, fields, "conn", v);
+	napi_create_uint32(env, DE_KIND_SEC, &v);
+	napi_set_named_property(env, fields, "sec", v);
 	napi_set_named_property(env, out, "kinds", fields);
 	napi_create_uint32(env, DE_FILENAME_MAX, &v);
 	napi_set_named_property(env, out, "filenameMax", v);

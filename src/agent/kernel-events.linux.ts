@@ -101,7 +101,7 @@ export class KernelEvents {
   }
 
   #ingest(batch: Buffer): void {
-    const { events, errors } = decodeBatch(batch);
+    const { events, security, errors } = decodeBatch(batch);
     for (const n of Object.values(errors)) this.counters['kernel_decode_errors']! += n;
     this.counters['kernel_batches']!++;
     try {
@@ -115,8 +115,9 @@ export class KernelEvents {
         this.tree.apply(e);
         return chain;
       });
-      this.counters['kernel_events']! += events.length;
-      if (events.length > 0) this.#onStored();
+      this.#writer.writeSecurity(security, this.#clock!.toEpochMs);
+      this.counters['kernel_events']! += events.length + security.length;
+      if (events.length + security.length > 0) this.#onStored();
     } catch (e) {
       this.counters['store_errors']!++;
       this.#log.error('storing kernel events failed', { events: events.length, reason: (e as Error).message });

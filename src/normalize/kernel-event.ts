@@ -54,3 +54,16 @@ export interface ConnectionEvent extends EventBase {
   readonly remoteAddress: string;
   readonly remotePort: number;
 }
+
+/**
+ * A security-relevant syscall seen at entry (it may still fail): ptrace attach, kernel module load,
+ * memfd_create, and memory mapped or re-protected writable and executable at once (code injection).
+ */
+export interface SecurityEvent extends EventBase {
+  readonly kind: 'security';
+  readonly op: 'ptrace_attach' | 'module_load' | 'memfd_create' | 'mprotect_wx' | 'mmap_wx';
+  readonly targetPid: number;
+  readonly arg0: bigint;
+  readonly arg1: bigint;
+  readonly name: string;
+}

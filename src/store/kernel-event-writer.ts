@@ -1,7 +1,7 @@
 // Writes a batch of kernel events in one transaction: at thousands of events per second one commit
 // per batch (10 ms of events) is what keeps the store's cost per event low.
 import type { Statement } from 'better-sqlite3';
-import type { KernelEvent } from '../normalize/kernel-event.ts';
+import type { KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import type { Db } from './open-store.ts';
 
 export class KernelEventWriter {
@@ -9,6 +9,7 @@ export class KernelEventWriter {
   readonly #fork: Statement;
   readonly #exit: Statement;
   readonly #conn: Statement;
+  readonly #sec: Statement;
   readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => void;
 
   constructor(db: Db) {
@@ -20,6 +21,8 @@ export class KernelEventWriter {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#conn = db.prepare(`INSERT INTO network_connections (time, ktime_ns, event, pid, tid, ppid, user_id, comm, cgroup_id,
       family, protocol, local_address, local_port, remote_address, remote_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?)`);
+    this.#sec = db.prepare(`INSERT INTO process_security_events (time, ktime_ns, op, pid, tid, ppid, user_id, comm, cgroup_id,
+      target_pid, arg0, arg1, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => {
       for (const e of events) {
         const time = toEpochMs(e.ktimeNs);
@@ -37,6 +40,21 @@ export class KernelEventWriter {
       }
     });
   }
+
+  /** Security syscalls (ptrace, memfd, W+X, module load); u64 arguments are stored as signed 64-bit. */
+  writeSecurity(events: readonly SecurityEvent[], toEpochMs: (ktimeNs: bigint) => number): void {
+    if (events.length === 0) return;
+    this.#writeSecurity(events, toEpochMs);
+  }
+
+  readonly #writeSecurity = (events: readonly SecurityEvent[], toEpochMs: (ktimeNs: bigint) => number): void => {
+    this.#sec.database.transaction(() => {
+      for (const e of events) {
+        this.#sec.run(toEpochMs(e.ktimeNs), e.ktimeNs, e.op, e.pid, e.tid, e.ppid, e.uid, e.comm, e.cgroupId, e.targetPid,
+          BigInt.asIntN(64, e.arg0), BigInt.asIntN(64, e.arg1), e.name);
+      }
+    })();
+  };
 
   /**
    * `toEpochMs` turns the kernel's boot-time clock into wall-clock ms (src/sources/ebpf/boot-clock.ts);

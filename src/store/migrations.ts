@@ -293,6 +293,29 @@ CREATE INDEX network_connections_pid ON network_connections (pid);
     description: 'ancestry of each exec from the live process tree',
     sql: `ALTER TABLE process_exec ADD COLUMN ancestry TEXT;`,
   },
+  {
+    version: 8,
+    description: 'security-relevant syscalls from the kernel layer',
+    sql: `
+CREATE TABLE process_security_events (
+  id         INTEGER PRIMARY KEY,
+  time       INTEGER NOT NULL,
+  ktime_ns   INTEGER NOT NULL,
+  op         TEXT    NOT NULL,
+  pid        INTEGER NOT NULL,
+  tid        INTEGER NOT NULL,
+  ppid       INTEGER NOT NULL,
+  user_id    INTEGER NOT NULL,
+  comm       TEXT    NOT NULL,
+  cgroup_id  INTEGER NOT NULL,
+  target_pid INTEGER NOT NULL,
+  arg0       INTEGER NOT NULL,
+  arg1       INTEGER NOT NULL,
+  name       TEXT    NOT NULL
+);
+CREATE INDEX process_security_events_time ON process_security_events (time);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

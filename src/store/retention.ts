@@ -4,7 +4,7 @@
 // pressure, oldest first alongside the scans. Alerts and the audit ledger are evidence: never here.
 import type { Db } from './open-store.ts';
 
-const KERNEL_TABLES = ['process_exec', 'process_fork', 'process_exit', 'network_connections'] as const;
+const KERNEL_TABLES = ['process_exec', 'process_fork', 'process_exit', 'network_connections', 'process_security_events'] as const;
 
 export interface RetentionPolicy {
   readonly maxAgeDays: number;

@@ -45,6 +45,7 @@ export interface NativeLayout {
   readonly de_fork: StructLayout;
   readonly de_exit: StructLayout;
   readonly de_conn: StructLayout;
+  readonly de_sec: StructLayout;
   readonly kinds: Readonly<Record<string, number>>;
   readonly filenameMax: number;
   readonly argsCap: number;
@@ -52,7 +53,17 @@ export interface NativeLayout {
 
 export interface BpfAddon {
   /** One sensor per process. Throws with code DE_BPF_LOAD / DE_BPF_ATTACH / DE_BPF_ARGS / DE_BPF_BUSY. */
-  open(options: OpenOptions, onBatch: (batch: Buffer) => void): { programs: Record<string, ProgramStatus> };
+  open(
+    options: OpenOptions,
+    onBatch: (batch: Buffer) => void,
+  ): {
+    programs: Record<string, ProgramStatus>;
+    /**
+     * tracefs, which the tracepoint/* hooks (security syscalls, module loads) need: 'ok' (present),
+     * 'mounted' (open() mounted it at /sys/kernel/tracing) or the reason it is unavailable.
+     */
+    tracefs: string;
+  };
   stats(): SensorStats;
   /** Detaches, drains what is already in the ring, stops the worker thread. Safe to call twice. */
   close(): void;

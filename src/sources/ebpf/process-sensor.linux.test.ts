@@ -39,7 +39,11 @@ test(`every exec and exit of ${N} /bin/true and ${N} sh -c 'exit 7' is reported`
     }
   });
   t.after(() => addon.close());
-  for (const [name, p] of Object.entries(opened.programs)) assert.ok(p.attached, `${name}: ${p.error}`);
+  // The process hooks (tp_btf) must attach; the tracefs-based security hooks are covered in
+  // security-sensor.linux.test.ts (module_load has no tracepoint on kernels without modules).
+  for (const name of ['handle_exec', 'handle_fork', 'handle_exit']) {
+    assert.ok(opened.programs[name]?.attached, `${name}: ${opened.programs[name]?.error}`);
+  }
   const clock = createBootClock(addon.boottimeNs());
   const started = Date.now();
 

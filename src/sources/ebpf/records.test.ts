@@ -47,6 +47,18 @@ function forkRecord(pid: number, child: number): Buffer {
   return b;
 }
 
+const SF = LAYOUT.de_sec.fields;
+
+function secRecord(pid: number, op: number, target: number, arg0: bigint, arg1: bigint, name: string): Buffer {
+  const b = header(LAYOUT.kinds.sec, LAYOUT.de_sec.size, pid);
+  b.writeUInt32LE(op, SF.op.offset);
+  b.writeUInt32LE(target, SF.target_pid.offset);
+  b.writeBigUInt64LE(arg0, SF.arg0.offset);
+  b.writeBigUInt64LE(arg1, SF.arg1.offset);
+  b.write(name, SF.name.offset, SF.name.size);
+  return b;
+}
+
 const CF = LAYOUT.de_conn.fields;
 
 /** event: 1 connect, 2 accept, 3 listen. Addresses as text; IPv6 through the URL parser. */
@@ -133,6 +145,32 @@ test('decodes connection records (kind 4): IPv4, IPv6, IPv4-mapped; accept has n
   assert.ok(a?.kind === 'connection' && a.pid === 0 && a.tid === 0 && a.ppid === 0 && a.uid === 0 && a.comm === '' && a.cgroupId === 0n);
 });
 
+test('decodes security records (kind 5) into DecodedBatch.security, apart from events', () => {
+  const buf = Buffer.concat([
+    secRecord(10, 1, 42, 0x4206n, 0n, ''),
+    exitRecord(11, 0, 0),
+    secRecord(10, 2, 0, 0n, 0n, 'nf_tables'),
+    secRecord(10, 3, 0, 1n, 0n, 'x'.repeat(64)), // full 64 bytes, no NUL
+    secRecord(10, 4, 0, 0x7f0000001000n, 4096n, ''),
+    secRecord(10, 5, 0, 0n, 2n ** 63n, ''),
+  ]);
+  const { events, security, errors } = decodeBatch(buf);
+  assert.deepEqual(errors, {});
+  assert.deepEqual(events.map((e) => e.kind), ['exit']);
+  assert.deepEqual(
+    security.map((e) => [e.kind, e.op, e.targetPid, e.arg0, e.arg1, e.name, e.pid, e.comm]),
+    [
+      ['security', 'ptrace_attach', 42, 0x4206n, 0n, '', 10, 'sh'],
+      ['security', 'module_load', 0, 0n, 0n, 'nf_tables', 10, 'sh'],
+      ['security', 'memfd_create', 0, 1n, 0n, 'x'.repeat(64), 10, 'sh'],
+      ['security', 'mprotect_wx', 0, 0x7f0000001000n, 4096n, '', 10, 'sh'],
+      ['security', 'mmap_wx', 0, 0n, 2n ** 63n, '', 10, 'sh'],
+    ],
+  );
+  const short = header(LAYOUT.kinds.sec, LAYOUT.de_sec.size - 8, 1);
+  assert.deepEqual(decodeBatch(Buffer.concat([short, secRecord(1, 9, 0, 0n, 0n, ''), secRecord(1, 0, 0, 0n, 0n, '')])).errors, { bad_size: 1, bad_field: 2 });
+});
+
 test('formatIPv6 follows RFC 5952', () => {
   const cases: [string, string][] = [
     ['0:0:0:0:0:0:0:1', '::1'],
@@ -188,6 +226,7 @@ test('fuzz: random, truncated and bit-flipped batches never throw', () => {
     forkRecord(5, 6),
     connRecord(6, 2, AF_INET6, '::1', 22, '::ffff:10.0.0.3', 40001),
     exitRecord(6, 1, 9),
+    secRecord(6, 3, 0, 0n, 0n, 'memfd:x'),
   ]);
   for (let i = 0; i < 5000; i++) {
     let buf: Buffer;
@@ -211,6 +250,7 @@ test('fuzz: random, truncated and bit-flipped batches never throw', () => {
       for (const a of [e.localAddress, e.remoteAddress]) assert.ok(e.family === 4 ? /^\d+\.\d+\.\d+\.\d+$/.test(a) : isIPv6(a), a);
       assert.ok(e.localPort >= 0 && e.localPort <= 65535 && e.remotePort >= 0 && e.remotePort <= 65535);
     }
+    for (const e of r.security) assert.ok(['ptrace_attach', 'module_load', 'memfd_create', 'mprotect_wx', 'mmap_wx'].includes(e.op) && e.name.length <= 64);
     for (const n of Object.values(r.errors)) assert.ok(Number.isInteger(n) && n > 0);
     for (const k of Object.keys(r.errors)) assert.ok(['short_record', 'bad_kind', 'bad_size', 'bad_field'].includes(k), k);
   }

@@ -45,21 +45,42 @@ export const LAYOUT = {
       daddr: field(88, 16),
     },
   },
+  de_sec: {
+    size: 152,
+    fields: {
+      op: field(64, 4),
+      target_pid: field(68, 4),
+      arg0: field(72, 8),
+      arg1: field(80, 8),
+      name: field(88, 64),
+    },
+  },
   /** Append-only: a kind number is never reused. */
-  kinds: { exec: 1, fork: 2, exit: 3, conn: 4 },
+  kinds: { exec: 1, fork: 2, exit: 3, conn: 4, sec: 5 },
   filenameMax: 256,
   argsCap: 4096,
 } as const;
 
-import type { ConnectionEvent, EventBase, KernelEvent } from '../../normalize/kernel-event.ts';
+import type { ConnectionEvent, EventBase, KernelEvent, SecurityEvent } from '../../normalize/kernel-event.ts';
 
-export type { ConnectionEvent, ExecEvent, ExitEvent, ForkEvent, KernelEvent } from '../../normalize/kernel-event.ts';
+export type { ConnectionEvent, ExecEvent, ExitEvent, ForkEvent, KernelEvent, SecurityEvent } from '../../normalize/kernel-event.ts';
 
 /** bad_field: a known kind of the right size with a value outside its enum (e.g. de_conn.family). */
 export type DecodeError = 'short_record' | 'bad_kind' | 'bad_size' | 'bad_field';
 
+/**
+ * A security-relevant syscall (kind 5, tracefs syscall tracepoints), filtered in the kernel:
+ * `ptrace_attach` (PTRACE_ATTACH/PTRACE_SEIZE; targetPid = tracee, arg0 = request), `module_load`
+ * (name = module), `memfd_create` (name = memfd name, arg0 = flags), `mprotect_wx` / `mmap_wx`
+ * (PROT_WRITE and PROT_EXEC both requested; arg0 = address, 0 for an mmap the kernel places; arg1 =
+ * length). Recorded at syscall entry, so the call itself may still have failed.
+ * TODO(lead): moves to src/normalize/kernel-event.ts.
+ */
+
 export interface DecodedBatch {
   readonly events: KernelEvent[];
+  /** Kind-5 records, kept apart from `events` so KernelEvent consumers (agent, store) are unaffected. */
+  readonly security: SecurityEvent[];
   readonly errors: Record<string, number>;
 }
 
@@ -67,10 +88,13 @@ export interface DecodedBatch {
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 const CONN_EVENTS = { 1: 'connect', 2: 'accept', 3: 'listen' } as const;
+/** de_sec.op, as in records.h (DE_SEC_*). */
+const SEC_OPS = { 1: 'ptrace_attach', 2: 'module_load', 3: 'memfd_create', 4: 'mprotect_wx', 5: 'mmap_wx' } as const;
 
 const H = LAYOUT.de_header.fields;
 const X = LAYOUT.de_exec.fields;
 const C = LAYOUT.de_conn.fields;
+const S = LAYOUT.de_sec.fields;
 const K = LAYOUT.kinds;
 
 function cString(buf: Buffer, start: number, len: number): string {
@@ -137,7 +161,7 @@ export function formatIPv6(buf: Buffer, o = 0): string {
   return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
-function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEvent | DecodeError {
+function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEvent | SecurityEvent | DecodeError {
   switch (kind) {
     case K.exec: {
       if (size < LAYOUT.de_exec.size) return 'bad_size';
@@ -189,6 +213,21 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
       };
       return ev;
     }
+    case K.sec: {
+      if (size !== LAYOUT.de_sec.size) return 'bad_size';
+      const op = SEC_OPS[buf.readUInt32LE(o + S.op.offset) as keyof typeof SEC_OPS];
+      if (op === undefined) return 'bad_field';
+      const ev: SecurityEvent = {
+        kind: 'security',
+        ...header(buf, o),
+        op,
+        targetPid: buf.readUInt32LE(o + S.target_pid.offset),
+        arg0: buf.readBigUInt64LE(o + S.arg0.offset),
+        arg1: buf.readBigUInt64LE(o + S.arg1.offset),
+        name: cString(buf, o + S.name.offset, S.name.size),
+      };
+      return ev;
+    }
     default:
       return 'bad_kind';
   }
@@ -201,6 +240,7 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
  */
 export function decodeBatch(buf: Buffer): DecodedBatch {
   const events: KernelEvent[] = [];
+  const security: SecurityEvent[] = [];
   const errors: Record<string, number> = {};
   const count = (reason: DecodeError) => {
     errors[reason] = (errors[reason] ?? 0) + 1;
@@ -224,8 +264,9 @@ export function decodeBatch(buf: Buffer): DecodedBatch {
     }
     const ev = decodeOne(buf, o, kind, size);
     if (typeof ev === 'string') count(ev);
+    else if (ev.kind === 'security') security.push(ev);
     else events.push(ev);
     o += size;
   }
-  return { events, errors };
+  return { events, security, errors };
 }
