@@ -116,7 +116,7 @@ export class Agent {
     ];
     this.#source = createSnapshotSource(config);
     const k = config.enterprise.kernel_monitoring;
-    this.#kernel = new KernelEvents(this.#db, dataDir, log,
+    this.#kernel = new KernelEvents(dbPath, dataDir, log,
       { ringMb: k.ring_buffer_mb, batchMs: k.batch_window_ms, maxArgsBytes: k.max_args_bytes }, () => this.#onKernelBatch());
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit`);
@@ -184,7 +184,7 @@ export class Agent {
     const current = indexByKey(scan.snapshots);
     const lifecycle = diffScans(this.#previous, current, scan.finishedAt);
     const scanId = this.#writer.write({ host: this.host, ...scan }, lifecycle);
-    this.#kernel.tree.seed(scan.snapshots);
+    this.#kernel.seed(scan.snapshots);
     this.#previous = current;
 
     const detectStarted = performance.now();

@@ -6,26 +6,24 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CollectorClient } from '../collector/collector-client.ts';
 import { collectorSocketPath } from '../collector/socket-path.ts';
-import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
-import { decodeBatch } from '../sources/ebpf/records.ts';
-import { KernelEventWriter } from '../store/kernel-event-writer.ts';
-import { ProcessTree } from '../normalize/process-tree.ts';
-import type { Db } from '../store/open-store.ts';
+import { Worker } from 'node:worker_threads';
+import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
+import type { FromWorker, ToWorker } from './kernel-store-worker.ts';
 import type { Logger } from './logger.ts';
 
-const CLI = new URL(`../cli/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const CLI = new URL(`../cli/main${EXT}`, import.meta.url);
+const WORKER = new URL(`./kernel-store-worker${EXT}`, import.meta.url);
 
 export type KernelLayer = 'ebpf' | 'procfs';
 
 export class KernelEvents {
-  readonly #writer: KernelEventWriter;
+  readonly #dbPath: string;
+  #worker: Worker | null = null;
   readonly #dataDir: string;
   readonly #log: Logger;
   readonly #client = new CollectorClient();
-  /** Seeded by every scan (the agent calls tree.seed), kept current by the events. */
-  readonly tree = new ProcessTree();
   #collector: ChildProcess | null = null;
-  #clock: BootClock | null = null;
   #layer: KernelLayer = 'procfs';
   #reason = 'enterprise.kernel_monitoring.enable_ebpf is off';
   readonly counters: Record<string, number> = { kernel_events: 0, kernel_batches: 0, kernel_decode_errors: 0, kernel_drops: 0, store_errors: 0 };
@@ -35,11 +33,11 @@ export class KernelEvents {
   /** `onStored` runs after each batch is committed: the agent's kernel-event rules run then. */
   readonly #sensorArgs: string[];
 
-  constructor(db: Db, dataDir: string, log: Logger, sensor: { ringMb: number; batchMs: number; maxArgsBytes: number }, onStored: () => void = () => {}) {
+  constructor(dbPath: string, dataDir: string, log: Logger, sensor: { ringMb: number; batchMs: number; maxArgsBytes: number }, onStored: () => void = () => {}) {
     this.#onStored = onStored;
     // The collector gets the agent's effective settings as flags: it may not see the same config file.
     this.#sensorArgs = ['--ring-mb', String(sensor.ringMb), '--batch-ms', String(sensor.batchMs), '--max-args-bytes', String(sensor.maxArgsBytes)];
-    this.#writer = new KernelEventWriter(db);
+    this.#dbPath = dbPath;
     this.#dataDir = dataDir;
     this.#log = log;
   }
@@ -52,6 +50,7 @@ export class KernelEvents {
   async start(): Promise<void> {
     const socket = collectorSocketPath(this.#dataDir);
     try {
+      this.#startWorker();
       if (process.getuid?.() === 0) await this.#startCollector(socket);
       await this.#client.connect(socket, {
         onBatch: (b) => this.#ingest(b),
@@ -62,7 +61,7 @@ export class KernelEvents {
           this.#reason = reason;
         },
       });
-      this.#clock = createBootClock(this.#client.anchor.boottimeNs, this.#client.anchor.wallMs);
+      this.#post({ type: 'anchor', boottimeNs: this.#client.anchor.boottimeNs, wallMs: this.#client.anchor.wallMs });
       this.#layer = 'ebpf';
       this.#log.info('kernel events active', { layer: 'ebpf', collector_pid: this.#client.collectorPid });
     } catch (e) {
@@ -76,6 +75,15 @@ export class KernelEvents {
     this.#layer = 'procfs';
     this.#reason = 'stopped';
     this.#client.close();
+    const worker = this.#worker;
+    this.#worker = null;
+    if (worker !== null) {
+      // Let the worker finish the batches it has, then close its connection.
+      const closed = new Promise((r) => worker.on('message', (m: FromWorker) => m.type === 'closed' && r(undefined)));
+      worker.postMessage({ type: 'close' } satisfies ToWorker);
+      await Promise.race([closed, sleep(5000)]);
+      await worker.terminate();
+    }
     const child = this.#collector;
     this.#collector = null;
     if (child !== null && child.exitCode === null && child.signalCode === null) {
@@ -100,27 +108,39 @@ export class KernelEvents {
     await sleep(50); // the socket file appears at bind(); listen() follows at once
   }
 
+  /** A scan's view of the process table: the worker's process tree re-seeds from it. */
+  seed(snapshots: readonly ProcessSnapshot[]): void {
+    if (this.#worker === null) return;
+    this.#post({ type: 'seed', processes: snapshots.map((p) => ({ pid: p.pid, ppid: p.ppid, name: p.name, executable_path: p.executable_path })) });
+  }
+
+  #startWorker(): void {
+    const worker = new Worker(WORKER);
+    worker.unref();
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'stored') {
+        this.counters['kernel_batches']!++;
+        this.counters['kernel_events']! += m.events;
+        this.counters['kernel_decode_errors']! += m.decodeErrors;
+        if (m.events > 0) this.#onStored();
+      } else if (m.type === 'error') {
+        this.counters['store_errors']!++;
+        this.#log.error('storing kernel events failed', { reason: m.message });
+      }
+    });
+    worker.on('error', (e) => this.#log.error('kernel store worker failed', { reason: e.message }));
+    this.#worker = worker;
+    this.#post({ type: 'open', dbPath: this.#dbPath });
+  }
+
+  #post(m: ToWorker): void {
+    this.#worker?.postMessage(m);
+  }
+
   #ingest(batch: Buffer): void {
-    const { events, security, errors } = decodeBatch(batch);
-    for (const n of Object.values(errors)) this.counters['kernel_decode_errors']! += n;
-    this.counters['kernel_batches']!++;
-    try {
-      // The tree follows the batch in kernel order: each exec gets the ancestry it had at that moment.
-      this.#writer.write(events, this.#clock!.toEpochMs, (e) => {
-        let chain: string | null = null;
-        if (e.kind === 'exec') {
-          const known = this.tree.ancestry(e.pid);
-          chain = JSON.stringify(known.length > 0 ? known : this.tree.ancestryOfParent(e.ppid));
-        }
-        this.tree.apply(e);
-        return chain;
-      });
-      this.#writer.writeSecurity(security, this.#clock!.toEpochMs);
-      this.counters['kernel_events']! += events.length + security.length;
-      if (events.length + security.length > 0) this.#onStored();
-    } catch (e) {
-      this.counters['store_errors']!++;
-      this.#log.error('storing kernel events failed', { events: events.length, reason: (e as Error).message });
-    }
+    // Transfer, don't copy: the frame's payload Buffer owns its memory (protocol.ts copies it out).
+    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
+    if (this.#worker === null) return;
+    this.#worker.postMessage({ type: 'batch', batch: bytes } satisfies ToWorker, batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength ? [batch.buffer as ArrayBuffer] : []);
   }
 }

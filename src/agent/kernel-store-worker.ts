@@ -1,0 +1,66 @@
+// Kernel event intake off the agent's main thread (ARCHITECTURE: "kernel intake must never wait on
+// SQLite"). The main thread only reads frames from the collector socket and hands each batch here
+// (the Buffer is transferred, not copied); this worker decodes it, follows it with the live process
+// tree for ancestry, and stores it in one transaction on its own connection (WAL lets both write).
+import { parentPort } from 'node:worker_threads';
+import { ProcessTree } from '../normalize/process-tree.ts';
+import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
+import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
+import { decodeBatch } from '../sources/ebpf/records.ts';
+import { KernelEventWriter } from '../store/kernel-event-writer.ts';
+import { openStoreForWriting } from '../store/open-store.ts';
+
+export type ToWorker =
+  | { readonly type: 'open'; readonly dbPath: string }
+  | { readonly type: 'anchor'; readonly boottimeNs: bigint; readonly wallMs: number }
+  | { readonly type: 'seed'; readonly processes: readonly Pick<ProcessSnapshot, 'pid' | 'ppid' | 'name' | 'executable_path'>[] }
+  | { readonly type: 'batch'; readonly batch: Uint8Array }
+  | { readonly type: 'close' };
+
+export type FromWorker =
+  | { readonly type: 'stored'; readonly events: number; readonly decodeErrors: number }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'closed' };
+
+const port = parentPort!;
+const tree = new ProcessTree();
+let writer: KernelEventWriter | null = null;
+let close: (() => void) | null = null;
+let clock: BootClock = createBootClock(0n, 0);
+
+function store(batch: Buffer): FromWorker {
+  const { events, security, errors } = decodeBatch(batch);
+  const decodeErrors = Object.values(errors).reduce((a, b) => a + b, 0);
+  writer!.write(events, clock.toEpochMs, (e) => {
+    let chain: string | null = null;
+    if (e.kind === 'exec') {
+      const known = tree.ancestry(e.pid);
+      chain = JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(e.ppid));
+    }
+    tree.apply(e);
+    return chain;
+  });
+  writer!.writeSecurity(security, clock.toEpochMs);
+  return { type: 'stored', events: events.length + security.length, decodeErrors };
+}
+
+port.on('message', (m: ToWorker) => {
+  try {
+    if (m.type === 'open') {
+      const db = openStoreForWriting(m.dbPath);
+      writer = new KernelEventWriter(db);
+      close = () => db.close();
+    } else if (m.type === 'anchor') {
+      clock = createBootClock(m.boottimeNs, m.wallMs);
+    } else if (m.type === 'seed') {
+      tree.seed(m.processes as ProcessSnapshot[]);
+    } else if (m.type === 'batch') {
+      port.postMessage(store(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength)));
+    } else if (m.type === 'close') {
+      close?.();
+      port.postMessage({ type: 'closed' } satisfies FromWorker);
+    }
+  } catch (e) {
+    port.postMessage({ type: 'error', message: (e as Error).message } satisfies FromWorker);
+  }
+});
