@@ -119,7 +119,9 @@ export class Agent {
     this.#kernel = new KernelEvents(dbPath, dataDir, log,
       { ringMb: k.ring_buffer_mb, batchMs: k.batch_window_ms, maxArgsBytes: k.max_args_bytes }, () => this.#onKernelBatch());
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
-      (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit`);
+      (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
+      (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
+      (SELECT coalesce(max(id), 0) FROM process_security_events) AS security`);
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
   }
@@ -244,8 +246,7 @@ export class Agent {
   }
 
   #heads(): RuleCursor {
-    const r = this.#headsQuery.get() as { lifecycle: number; exec: number; exit: number };
-    return { lifecycle: r.lifecycle, exec: r.exec, exit: r.exit };
+    return this.#headsQuery.get() as RuleCursor;
   }
 
   /** Appends a security-relevant action to the audit ledger; the ledger must never stop the agent. */

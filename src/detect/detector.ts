@@ -14,9 +14,11 @@ export interface RuleCursor {
   readonly lifecycle: number;
   readonly exec: number;
   readonly exit: number;
+  readonly connection: number;
+  readonly security: number;
 }
 
-export const CURSOR_START: RuleCursor = { lifecycle: 0, exec: 0, exit: 0 };
+export const CURSOR_START: RuleCursor = { lifecycle: 0, exec: 0, exit: 0, connection: 0, security: 0 };
 
 export type OutcomeStatus = 'ok' | 'timeout' | 'error';
 

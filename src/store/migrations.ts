@@ -316,6 +316,14 @@ CREATE TABLE process_security_events (
 CREATE INDEX process_security_events_time ON process_security_events (time);
 `,
   },
+  {
+    version: 9,
+    description: 'per-rule cursors into network_connections and process_security_events',
+    sql: `
+ALTER TABLE rules ADD COLUMN last_connection_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rules ADD COLUMN last_security_id INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

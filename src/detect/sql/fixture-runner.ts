@@ -65,6 +65,29 @@ const EXEC_COLUMNS = ['time', 'ktime_ns', 'pid', 'tid', 'ppid', 'user_id', 'grou
   'comm', 'filename', 'argv', 'command_line', 'args_truncated'] as const;
 const EXIT_COLUMNS = ['time', 'ktime_ns', 'pid', 'ppid', 'user_id', 'comm', 'exit_code', 'signal'] as const;
 
+const CONN_COLUMNS = ['time', 'ktime_ns', 'event', 'pid', 'tid', 'ppid', 'user_id', 'comm', 'cgroup_id', 'family', 'protocol',
+  'local_address', 'local_port', 'remote_address', 'remote_port'] as const;
+const SEC_COLUMNS = ['time', 'ktime_ns', 'op', 'pid', 'tid', 'ppid', 'user_id', 'comm', 'cgroup_id', 'target_pid', 'arg0', 'arg1', 'name'] as const;
+
+function fixtureConnection(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  checkColumns(given, CONN_COLUMNS, 'network_connections');
+  const pid = (given['pid'] as number | undefined) ?? 4000 + index;
+  return {
+    time: BASE_TIME + index, ktime_ns: 3_000_000 * (index + 1), event: 'connect', pid, tid: pid, ppid: 1, user_id: 1000, comm: 'proc',
+    cgroup_id: 1, family: 4, protocol: 'tcp', local_address: '10.0.0.5', local_port: 40000 + index, remote_address: '192.0.2.10',
+    remote_port: 443, ...given,
+  };
+}
+
+function fixtureSecurity(given: Readonly<Record<string, unknown>>, index: number): Record<string, unknown> {
+  checkColumns(given, SEC_COLUMNS, 'process_security_events');
+  const pid = (given['pid'] as number | undefined) ?? 5000 + index;
+  return {
+    time: BASE_TIME + index, ktime_ns: 4_000_000 * (index + 1), op: 'memfd_create', pid, tid: pid, ppid: 1, user_id: 1000, comm: 'proc',
+    cgroup_id: 1, target_pid: 0, arg0: 0, arg1: 0, name: '', ...given,
+  };
+}
+
 function checkColumns(given: Readonly<Record<string, unknown>>, allowed: readonly string[], table: string): void {
   for (const k of Object.keys(given)) if (!allowed.includes(k)) throw new Error(`unknown ${table} column "${k}"`);
 }
@@ -105,6 +128,10 @@ function writeFixtureStore(path: string, fixture: Fixture): void {
       fixture.process_exec.forEach((e, i) => insertExec.run(fixtureExec(e, i)));
       const insertExit = db.prepare(`INSERT INTO process_exit (${EXIT_COLUMNS.join(', ')}) VALUES (${EXIT_COLUMNS.map((c) => '@' + c).join(', ')})`);
       fixture.process_exit.forEach((e, i) => insertExit.run(fixtureExit(e, i)));
+      const insertConn = db.prepare(`INSERT INTO network_connections (${CONN_COLUMNS.join(', ')}) VALUES (${CONN_COLUMNS.map((c) => '@' + c).join(', ')})`);
+      fixture.network_connections.forEach((e, i) => insertConn.run(fixtureConnection(e, i)));
+      const insertSec = db.prepare(`INSERT INTO process_security_events (${SEC_COLUMNS.join(', ')}) VALUES (${SEC_COLUMNS.map((c) => '@' + c).join(', ')})`);
+      fixture.process_security_events.forEach((e, i) => insertSec.run(fixtureSecurity(e, i)));
     })();
   } finally {
     db.close();

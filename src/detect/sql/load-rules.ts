@@ -73,7 +73,7 @@ export function loadRuleFile(file: string, schemaDb: Db, source = file): Rule {
   }
   const rule: Rule = { ...parsed.data, source };
   if (readsKernelEvents(rule.sql) && rule.kind !== 'event') {
-    throw new DaemonEyeError('DE_RULE_PARSE', `${file}: rule ${rule.id} reads kernel events (new_process_exec/new_process_exit): it must be \`kind: event\``);
+    throw new DaemonEyeError('DE_RULE_PARSE', `${file}: rule ${rule.id} reads kernel events (a new_process_* or new_network_connections view): it must be \`kind: event\``);
   }
   try {
     validateSelect(schemaDb, rule.sql);

@@ -17,6 +17,8 @@ export const fixtureSchema = z.strictObject({
   lifecycle: z.array(row).default([]),
   process_exec: z.array(row).default([]),
   process_exit: z.array(row).default([]),
+  network_connections: z.array(row).default([]),
+  process_security_events: z.array(row).default([]),
   expect: z.array(row),
 });
 
