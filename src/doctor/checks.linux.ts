@@ -113,6 +113,25 @@ export function ebpfCheck(ctx: CliContext): CheckResult {
     return off(`the kernel sensor does not load: ${(e as Error).message}`, 'rebuild it with `npm run build:native` for this Node version');
   }
   if (process.getuid?.() !== 0) return off('built, but loading eBPF programs needs root', 'run `daemoneye run` as root: it starts the privileged collector');
-  if (!wanted) return ok('ebpf', 'sensor ready, not enabled: set enterprise.kernel_monitoring.enable_ebpf: true for real-time exec/fork/exit events');
-  return ok('ebpf', 'sensor built and loadable; hooks: tp_btf/sched_process_exec, sched_process_fork, sched_process_exit');
+  const hooks = probeHooks();
+  if (typeof hooks === 'string') return off(`the kernel refused the sensor: ${hooks}`, 'needs BTF and CAP_BPF/CAP_PERFMON; see the message for the hook and the kernel error');
+  const attached = hooks.filter((h) => h.attached).map((h) => h.section);
+  const missing = hooks.filter((h) => !h.attached).map((h) => `${h.section} (${(h.error ?? 'not attached').split('\n')[0]})`);
+  const detail = `hooks attached: ${attached.join(', ') || 'none'}${missing.length ? `; not attached: ${missing.join('; ')}` : ''}`;
+  if (!hooks.some((h) => h.section.endsWith('sched_process_exec') && h.attached)) return off(detail, 'the exec hook is required: check BTF and the kernel version (tp_btf needs 5.5+)');
+  if (!wanted) return ok('ebpf', `sensor ready, not enabled (set enterprise.kernel_monitoring.enable_ebpf: true); ${detail}`);
+  return missing.length > 0 ? warn('ebpf', detail, 'the hooks not attached are optional; their events are missing on this kernel') : ok('ebpf', detail);
+}
+
+/** Loads and attaches the sensor for a moment, as the collector would, and reports every hook. */
+function probeHooks(): { section: string; attached: boolean; error?: string }[] | string {
+  const addon = loadBpfAddon();
+  try {
+    const { programs } = addon.open({ ringBytes: 1 << 20, batchMs: 100 }, () => {});
+    return Object.values(programs);
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    addon.close();
+  }
 }
