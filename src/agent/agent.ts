@@ -176,7 +176,7 @@ export class Agent {
     this.#lock.release();
   }
 
-  /** Counters of every stage, for `doctor` and the benchmark. */
+  /** Counters of every stage (the run command logs the kernel and sandbox ones with each cycle). */
   counters(): Record<string, number> {
     const sql = this.#detectors[0] as SqlDetector;
     return { ...this.#source.counters(), ...this.#kernel.counters, rule_sandbox_kills: sql.sandboxKills };

@@ -138,9 +138,9 @@ export class KernelEvents {
   }
 
   #ingest(batch: Buffer): void {
-    // Transfer, don't copy: the frame's payload Buffer owns its memory (protocol.ts copies it out).
-    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
+    // Transfer, don't copy: FrameDecoder gives every payload an ArrayBuffer of its own.
     if (this.#worker === null) return;
-    this.#worker.postMessage({ type: 'batch', batch: bytes } satisfies ToWorker, batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength ? [batch.buffer as ArrayBuffer] : []);
+    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
+    this.#worker.postMessage({ type: 'batch', batch: bytes } satisfies ToWorker, [batch.buffer as ArrayBuffer]);
   }
 }

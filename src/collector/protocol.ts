@@ -27,9 +27,9 @@ export function encodeFrame(type: FrameTypeCode, payload: Buffer): Buffer {
   if (payload.length + 1 > MAX_FRAME_BYTES) throw new RangeError(`frame of ${payload.length} bytes exceeds ${MAX_FRAME_BYTES}`);
   const head = Buffer.allocUnsafe(9);
   head.writeUInt32LE(payload.length + 1, 0);
-  const body = Buffer.concat([Buffer.of(type), payload]);
-  head.writeUInt32LE(crc32(body), 4);
   head.writeUInt8(type, 8);
+  // The checksum covers type + payload; crc32 continues from the type byte, so the batch is copied once.
+  head.writeUInt32LE(crc32(payload, crc32(head.subarray(8, 9))), 4);
   return Buffer.concat([head, payload]);
 }
 
@@ -78,7 +78,11 @@ export class FrameDecoder {
         continue;
       }
       this.counters.frames++;
-      frames.push({ type: body[0]!, payload: Buffer.from(body.subarray(1)) });
+      // A copy with an ArrayBuffer of its own (never Node's shared pool), so the agent can transfer
+      // it to its store worker instead of copying it again.
+      const own = new Uint8Array(body.length - 1);
+      own.set(body.subarray(1));
+      frames.push({ type: body[0]!, payload: Buffer.from(own.buffer) });
     }
     return frames;
   }

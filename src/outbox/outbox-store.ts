@@ -19,7 +19,8 @@ export class OutboxStore {
   readonly #ack: Statement;
   readonly #fail: Statement;
   readonly #toDead: Statement;
-  readonly #deleteRow: Statement;
+  readonly #statusOk: Statement;
+  readonly #statusFail: Statement;
   readonly #nextDue: Statement;
 
   constructor(db: Db) {
@@ -31,24 +32,24 @@ export class OutboxStore {
     this.#fail = db.prepare('UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE sink = ? AND alert_id = ?');
     this.#toDead = db.prepare(`INSERT OR REPLACE INTO alert_dead_letters (sink, alert_id, attempts, last_error, created_at, dead_at)
       SELECT sink, alert_id, attempts + 1, ?, created_at, ? FROM alert_outbox WHERE sink = ? AND alert_id = ?`);
-    this.#deleteRow = this.#ack;
+    this.#statusOk = db.prepare(`INSERT INTO sink_status (sink, type, delivered, suppressed, consecutive_failures, circuit, last_success_at)
+      VALUES (@sink, @type, @delivered, @suppressed, 0, 'closed', @now)
+      ON CONFLICT (sink) DO UPDATE SET type = @type, delivered = delivered + @delivered, suppressed = suppressed + @suppressed,
+        consecutive_failures = 0, circuit = 'closed', last_success_at = @now`);
+    this.#statusFail = db.prepare(`INSERT INTO sink_status (sink, type, dead_lettered, failures, consecutive_failures, circuit, last_error, last_failure_at)
+      VALUES (@sink, @type, @dead, 1, @consecutive, @circuit, @error, @now)
+      ON CONFLICT (sink) DO UPDATE SET type = @type, dead_lettered = dead_lettered + @dead, failures = failures + 1,
+        consecutive_failures = @consecutive, circuit = @circuit, last_error = @error, last_failure_at = @now`);
     this.#nextDue = db.prepare('SELECT min(next_attempt_at) AS t FROM alert_outbox WHERE sink = ?');
   }
 
   /** Counters and breaker state per sink, for `daemoneye alerts deliveries`. */
   recordSuccess(sink: string, type: string, delivered: number, suppressed: number, now: number): void {
-    this.#db.prepare(`INSERT INTO sink_status (sink, type, delivered, suppressed, consecutive_failures, circuit, last_success_at)
-      VALUES (@sink, @type, @delivered, @suppressed, 0, 'closed', @now)
-      ON CONFLICT (sink) DO UPDATE SET type = @type, delivered = delivered + @delivered, suppressed = suppressed + @suppressed,
-        consecutive_failures = 0, circuit = 'closed', last_success_at = @now`).run({ sink, type, delivered, suppressed, now });
+    this.#statusOk.run({ sink, type, delivered, suppressed, now });
   }
 
   recordFailure(sink: string, type: string, f: { error: string; dead: number; consecutive: number; circuit: string; now: number }): void {
-    this.#db.prepare(`INSERT INTO sink_status (sink, type, dead_lettered, failures, consecutive_failures, circuit, last_error, last_failure_at)
-      VALUES (@sink, @type, @dead, 1, @consecutive, @circuit, @error, @now)
-      ON CONFLICT (sink) DO UPDATE SET type = @type, dead_lettered = dead_lettered + @dead, failures = failures + 1,
-        consecutive_failures = @consecutive, circuit = @circuit, last_error = @error, last_failure_at = @now`)
-      .run({ sink, type, ...f });
+    this.#statusFail.run({ sink, type, ...f });
   }
 
   enqueue(sink: string, alertId: number, now: number): void {
@@ -80,7 +81,7 @@ export class OutboxStore {
       for (const r of rows) {
         if (!retryable || r.attempts + 1 >= maxAttempts) {
           this.#toDead.run(error, now, sink, r.alert.alert_id);
-          this.#deleteRow.run(sink, r.alert.alert_id);
+          this.#ack.run(sink, r.alert.alert_id);
           dead.push(r.alert.alert_id);
         } else {
           this.#fail.run(nextAttemptAt, error, sink, r.alert.alert_id);

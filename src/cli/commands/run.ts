@@ -35,6 +35,7 @@ Examples:
           scan: r.scanId, processes: r.processes, lifecycle: r.lifecycleEvents, scan_ms: r.scanMs,
           detect_ms: Math.round(r.detectMs), alerts: r.raised.length,
           rule_failures: r.outcomes.filter((o) => o.status !== 'ok').length,
+          ...kernelCounters(agent.counters()),
         });
       try {
         if (opts.once) {
@@ -73,4 +74,10 @@ function parseInterval(v: string): number {
     throw new DaemonEyeError('DE_USAGE', `--interval must be whole seconds from 1 to 86400, not "${v}"`);
   }
   return n;
+}
+
+/** The counters an operator must see every cycle: kernel events taken in, and anything lost or killed. */
+function kernelCounters(c: Record<string, number>): Record<string, number> {
+  const keys = ['kernel_events', 'kernel_drops', 'kernel_decode_errors', 'store_errors', 'rule_sandbox_kills'];
+  return Object.fromEntries(keys.filter((k) => (c[k] ?? 0) > 0).map((k) => [k, c[k]!]));
 }
