@@ -12,7 +12,8 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # 1. System packages: a compiler toolchain and python3 for node-gyp (better-sqlite3 builds from
 #    source here), procps for `ps` in the benchmark, openssl for the TLS tests' certificates, and the
 #    eBPF toolchain (clang, libbpf, bpftool) for the kernel sensor in native/.
-packages=(ca-certificates build-essential python3 procps git openssl clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
+packages=(ca-certificates build-essential python3 procps git openssl clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+  libpcap-dev tcpdump tshark gcc-mingw-w64-x86-64 python3-sklearn python3-scipy postgresql iproute2)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

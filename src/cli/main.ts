@@ -14,6 +14,11 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerRun } from './commands/run.ts';
+import { registerIntel } from './commands/intel.ts';
+import { registerNet } from './commands/net.ts';
+import { registerAnalytics } from './commands/analytics.ts';
+import { registerCenter } from './commands/center.ts';
+import { registerEnroll } from './commands/enroll.ts';
 
 
 export function buildProgram(): Command {
@@ -45,9 +50,17 @@ Docs: README.md, docs/schema.md (tables), docs/rules.md, docs/configuration.md, 
   registerConfig(program);
   registerCollector(program);
   registerDoctor(program);
+  registerIntel(program);
+  registerNet(program);
+  registerAnalytics(program);
+  registerCenter(program);
+  registerEnroll(program);
   for (const c of program.commands) {
     c.exitOverride();
-    for (const sub of c.commands) sub.exitOverride();
+    for (const sub of c.commands) {
+      sub.exitOverride();
+      for (const leaf of sub.commands) leaf.exitOverride();
+    }
   }
   return program;
 }

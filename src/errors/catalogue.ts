@@ -2,16 +2,16 @@
 // docs/errors.md is checked against this table by src/errors/catalogue.test.ts, so add a row there
 // too when you add a code here. Codes are append-only: never reuse or rename one.
 
-export interface ErrorSpec {
-  /** What went wrong, in one line. */
-  readonly summary: string;
-  /** How to solve it: the first thing an operator should try. */
-  readonly hint: string;
-  /** Process exit code the CLI uses when this error ends a command. */
-  readonly exit: number;
-}
+import type { ErrorSpec } from './error-spec.ts';
+import { NETWORK_ERRORS } from './codes/network.ts';
+import { INTEL_ERRORS } from './codes/intel.ts';
+import { ANALYTICS_ERRORS } from './codes/analytics.ts';
+import { CENTER_ERRORS } from './codes/center.ts';
+import { PLATFORM_ERRORS } from './codes/platform.ts';
 
-export const ERRORS = {
+export type { ErrorSpec } from './error-spec.ts';
+
+const CORE_ERRORS = {
   DE_CONFIG_PARSE: {
     summary: 'the configuration file is not valid YAML',
     hint: 'fix the YAML syntax at the line shown; `daemoneye config check FILE` re-checks it',
@@ -157,6 +157,16 @@ export const ERRORS = {
     hint: 'please report it with the output of `daemoneye doctor` and the log',
     exit: 70,
   },
+} as const satisfies Record<string, ErrorSpec>;
+
+// Each area keeps its codes in codes/AREA.ts so areas can grow without touching one shared table.
+export const ERRORS = {
+  ...CORE_ERRORS,
+  ...NETWORK_ERRORS,
+  ...INTEL_ERRORS,
+  ...ANALYTICS_ERRORS,
+  ...CENTER_ERRORS,
+  ...PLATFORM_ERRORS,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,7 +9,14 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+import { NETWORK_MIGRATIONS } from './migrations/network.ts';
+import { INTEL_MIGRATIONS } from './migrations/intel.ts';
+import { ANALYTICS_MIGRATIONS } from './migrations/analytics.ts';
+
+// Core tables (agent pipeline, delivery, ledger, kernel events). Each later area keeps its own
+// migrations in migrations/AREA.ts with a reserved version range, so areas never edit one list:
+// network 10-19, intel 20-29, analytics 30-39, kernel layer additions 40-49.
+const CORE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'scans, process snapshots and lifecycle, rules, alerts',
@@ -325,5 +332,8 @@ ALTER TABLE rules ADD COLUMN last_security_id INTEGER NOT NULL DEFAULT 0;
 `,
   },
 ];
+
+export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...NETWORK_MIGRATIONS, ...INTEL_MIGRATIONS, ...ANALYTICS_MIGRATIONS]
+  .sort((a, b) => a.version - b.version);
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
