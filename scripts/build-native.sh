@@ -79,3 +79,22 @@ echo "build-native: addon (node-gyp, nodedir=${npm_config_nodedir:-default})"
 out="$native/build/Release/daemoneye_bpf.node"
 [[ -f "$out" ]] || die "expected $out after the build"
 echo "build-native: ok $out"
+
+# Packet capture addon (libpcap) and the XDP flow-accounting program: native/pcap/build/Release/
+pkg-config --exists libpcap || die "libpcap headers missing; install: apt-get install -y libpcap-dev"
+pcap_dir="$native/pcap"
+rm -rf "$pcap_dir/build"
+mkdir -p "$pcap_dir/build/gen"
+if [[ -f "$native/xdp/flow.bpf.c" ]]; then
+  echo "build-native: flow.bpf.o (XDP flow accounting)"
+  clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$arch" \
+    -I"$gen" -I"$native/xdp" $(pkg-config --cflags libbpf) \
+    -c "$native/xdp/flow.bpf.c" -o "$pcap_dir/build/gen/flow.bpf.o" || die "clang failed to compile flow.bpf.c"
+  llvm-strip -g "$pcap_dir/build/gen/flow.bpf.o" 2>/dev/null || true
+  bpftool gen skeleton "$pcap_dir/build/gen/flow.bpf.o" name flow_bpf > "$pcap_dir/build/gen/flow.skel.h" || die "bpftool gen skeleton failed for flow.bpf.o"
+fi
+echo "build-native: pcap addon"
+(cd "$pcap_dir" && "${gyp[@]}" configure && "${gyp[@]}" build) || die "node-gyp build failed for native/pcap"
+out="$pcap_dir/build/Release/daemoneye_pcap.node"
+[[ -f "$out" ]] || die "expected $out after the build"
+echo "build-native: ok $out"
