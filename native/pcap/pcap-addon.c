@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -374,17 +375,35 @@ static void send_end(struct live *L, const char *error)
 	}
 }
 
+/*
+ * Why poll() + non-blocking dispatch rather than a blocking pcap_dispatch: with TPACKET_V3 libpcap
+ * blocks until the kernel retires a block, which only happens once a block holds a packet. On a
+ * quiet link a blocking dispatch would never return, so a half-built batch, the stats and close()
+ * would all wait for the next packet. The kernel still batches (it retires a part-filled block
+ * after the block timeout), and we wake at most once per batch window when idle.
+ */
 static void *capture_loop(void *arg)
 {
 	struct live *L = arg;
 	const char *error = NULL;
+	int fd = pcap_get_selectable_fd(L->p);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	L->cur = new_batch(L);
 	refresh_stats(L);
 	while (!atomic_load(&L->stop)) {
-		/* Returns after a kernel block fills or the block timeout expires, or on breakloop. */
-		int n = pcap_dispatch(L->p, -1, on_packet, (u_char *)L);
+		int n;
 
+		if (fd >= 0) {
+			int r = poll(&pfd, 1, (int)L->batch_ms);
+
+			if (r < 0 && errno != EINTR) {
+				snprintf(L->end_error, sizeof(L->end_error), "poll: %s", strerror(errno));
+				error = L->end_error;
+				break;
+			}
+		}
+		n = pcap_dispatch(L->p, -1, on_packet, (u_char *)L);
 		if (n == PCAP_ERROR) {
 			snprintf(L->end_error, sizeof(L->end_error), "%s", pcap_geterr(L->p));
 			error = L->end_error;
@@ -566,8 +585,9 @@ static napi_value js_open_live(napi_env env, napi_callback_info info)
 	if (err < 0) {
 		char msg[PCAP_ERRBUF_SIZE + 128];
 
-		snprintf(msg, sizeof(msg), "cannot capture on %s: %s%s%s", device && device[0] ? device : "any",
-			 pcap_statustostr(err), pcap_geterr(L->p)[0] ? ": " : "", pcap_geterr(L->p));
+		/* libpcap's own text when it has one (it usually repeats the status), else the status. */
+		snprintf(msg, sizeof(msg), "cannot capture on %s: %s", device && device[0] ? device : "any",
+			 pcap_geterr(L->p)[0] ? pcap_geterr(L->p) : pcap_statustostr(err));
 		napi_throw(env, make_error(env, activate_code(err), msg));
 		goto fail;
 	}
@@ -577,6 +597,10 @@ static napi_value js_open_live(napi_env env, napi_callback_info info)
 	}
 	L->nano = L->nano && pcap_get_tstamp_precision(L->p) == PCAP_TSTAMP_PRECISION_NANO;
 	L->linktype = pcap_datalink(L->p);
+	if (pcap_setnonblock(L->p, 1, errbuf) != 0) {
+		napi_throw(env, make_error(env, "DE_PCAP_OPEN", errbuf));
+		goto fail;
+	}
 
 	if (filter && filter[0]) {
 		if (pcap_compile(L->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {

@@ -85,5 +85,5 @@ export function loadPcapAddon(path: string = PCAP_ADDON_PATH): PcapAddon {
 export function asDaemonEyeError(e: unknown): unknown {
   const code = (e as { code?: unknown })?.code;
   if (e instanceof DaemonEyeError || typeof code !== 'string' || !code.startsWith('DE_PCAP_')) return e;
-  return new DaemonEyeError(code as 'DE_PCAP_OPEN', (e as Error).message, { cause: e });
+  return new DaemonEyeError(code as 'DE_PCAP_OPEN', (e as Error).message);
 }
