@@ -1,0 +1,48 @@
+// ProcessObservation → FeatureRow. Pure and cheap (no I/O): the detector, the trainer, the simulator
+// and the benchmarks all call this one function, so training and scoring can never disagree.
+import { argumentShape, shannonEntropy } from './command-line.ts';
+import type { FeatureRow, ProcessObservation } from './feature-row.ts';
+import { locationClass, locationCode } from './location-class.ts';
+
+const base = (p: string | null, fallback: string | null): string => {
+  if (p) return p.replace(/ \(deleted\)$/, '').split('/').pop() || p;
+  return fallback ?? '?';
+};
+
+/** Hour of the week in UTC, 0 = Monday 00:00. */
+export function hourOfWeek(ms: number): number {
+  const d = new Date(ms);
+  return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
+}
+
+export function extractFeatures(o: ProcessObservation): FeatureRow {
+  const shape = argumentShape(o.command_line);
+  const exe = o.executable_path ?? `[${o.name}]`;
+  const parent = base(o.parent_path, o.parent_name);
+  const child = base(o.executable_path, o.name);
+  const loc = locationClass(o.executable_path, o.file_exists);
+  const numeric: Record<string, number> = {
+    cmdline_length: o.command_line.length,
+    cmdline_entropy: shannonEntropy(o.command_line),
+    arg_base64: shape.base64,
+    arg_urls: shape.urls,
+    arg_ip_literals: shape.ipLiterals,
+    hour_of_week: hourOfWeek(o.start_time),
+    child_spawn_rate: o.sibling_spawns_5m / 5,
+    network_fan_out: o.fan_out ?? 0,
+    location_code: locationCode(loc),
+  };
+  if (o.cpu_usage !== null) numeric['cpu_usage'] = o.cpu_usage;
+  if (o.memory_usage !== null && o.memory_usage > 0) numeric['memory_log2'] = Math.log2(o.memory_usage);
+  if (o.lifetime_s !== null) numeric['lifetime_log2'] = Math.log2(1 + Math.max(0, o.lifetime_s));
+  return {
+    numeric,
+    categorical: {
+      parent_child: `${parent} → ${child}`,
+      executable_path: exe,
+      user_executable: `${o.user} × ${exe}`,
+      location_class: loc,
+    },
+    label: { executable: exe, name: child, parent, user: o.user, command_line: o.command_line.slice(0, 200) },
+  };
+}
