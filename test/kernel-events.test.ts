@@ -132,6 +132,15 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
   const inbound = byEvent.get('accept')!;
   assert.equal(inbound.local_port, port);
   assert.equal(inbound.remote_port, out.local_port, 'the accepted connection is the one this test opened');
+  // The kernel completes accepts outside any process; the store credits them to the listener.
+  assert.equal(inbound.pid, process.pid, 'accept attributed to the listening process');
+  const d2 = open();
+  assert.equal((d2.prepare(`SELECT attribution FROM network_connections WHERE event = 'accept' AND local_port = ?`).get(port) as { attribution: string }).attribution, 'listener');
+  // Execs carry the working directory and the process start the kernel reports.
+  const cwdRow = d2.prepare(`SELECT cwd, process_start_time, time FROM process_exec WHERE ppid = ? LIMIT 1`).get(shell) as { cwd: string; process_start_time: number; time: number };
+  d2.close();
+  assert.equal(cwdRow.cwd, process.cwd());
+  assert.ok(cwdRow.process_start_time <= cwdRow.time && cwdRow.time - cwdRow.process_start_time < 5000, 'the process started shortly before its exec');
 
   // Fileless-execution groundwork: memfd_create is recorded with the caller and the memfd's name.
   const py = spawn('python3', ['-c', "import os; os.memfd_create('de-e2e-memfd')"], { stdio: 'ignore' });

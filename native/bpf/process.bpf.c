@@ -25,6 +25,18 @@ char LICENSE[] SEC("license") = "GPL"; /* ringbuf + task helpers are GPL-only */
 const volatile __u32 self_pid = 0;
 const volatile __u32 max_args_bytes = DE_ARGS_DEFAULT;
 
+/* Filters from kernel_monitoring.filters (records.h): counts first so an empty list costs nothing. */
+const volatile __u32 n_ignore_pids = 0;
+const volatile __u32 ignore_pids[DE_FILTER_PIDS] = {};
+const volatile __u32 n_ignore_uids = 0;
+const volatile __u32 ignore_uids[DE_FILTER_UIDS] = {};
+const volatile __u32 n_only_uids = 0;
+const volatile __u32 only_uids[DE_FILTER_UIDS] = {};
+const volatile __u32 n_ignore_cgroups = 0;
+const volatile __u64 ignore_cgroups[DE_FILTER_CGROUPS] = {};
+const volatile __u32 n_ignore_comms = 0;
+const volatile char ignore_comms[DE_FILTER_COMMS][16] = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* overridden by the loader (ringBytes) */
@@ -101,9 +113,139 @@ static __always_inline void fill_header(struct de_header *h, __u32 kind, __u32 s
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+static __always_inline bool comm_equal(const char *a, const volatile char *b)
+{
+	for (int i = 0; i < 16; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			return true;
+	}
+	return true;
+}
+
+/*
+ * True when the current task's events must not cross into user space: the
+ * collector and agent themselves (their own activity would feed back into what
+ * they record), and whatever the operator filtered out. Loops are bounded by
+ * the rodata counts, which the verifier sees as constants.
+ */
 static __always_inline bool is_self(void)
 {
-	return self_pid && (bpf_get_current_pid_tgid() >> 32) == self_pid;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 uid;
+	bool listed;
+
+	if (self_pid && tgid == self_pid)
+		return true;
+	for (__u32 i = 0; i < DE_FILTER_PIDS && i < n_ignore_pids; i++)
+		if (ignore_pids[i] == tgid)
+			return true;
+	if (n_ignore_uids || n_only_uids) {
+		uid = (__u32)bpf_get_current_uid_gid();
+		for (__u32 i = 0; i < DE_FILTER_UIDS && i < n_ignore_uids; i++)
+			if (ignore_uids[i] == uid)
+				return true;
+		if (n_only_uids) {
+			listed = false;
+			for (__u32 i = 0; i < DE_FILTER_UIDS && i < n_only_uids; i++)
+				if (only_uids[i] == uid)
+					listed = true;
+			if (!listed)
+				return true;
+		}
+	}
+	if (n_ignore_cgroups) {
+		__u64 cg = bpf_get_current_cgroup_id();
+
+		for (__u32 i = 0; i < DE_FILTER_CGROUPS && i < n_ignore_cgroups; i++)
+			if (ignore_cgroups[i] == cg)
+				return true;
+	}
+	if (n_ignore_comms) {
+		char comm[16];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (__u32 i = 0; i < DE_FILTER_COMMS && i < n_ignore_comms; i++)
+			if (comm_equal(comm, ignore_comms[i]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The working directory as components innermost first (records.h de_exec):
+ * up the dentry chain, crossing each mount to its mount point, until the root
+ * of the root mount. One step per bpf_loop iteration: the verifier checks the
+ * callback once instead of unrolling DE_CWD_DEPTH iterations of branches with a
+ * growing length, which exceeded its 1M-instruction budget.
+ */
+#define CWD_MASK 0x3ff /* >= DE_CWD_MAX */
+struct cwd_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	__u32 base;      /* where the cwd starts in the scratch record's data[] */
+	__u32 len;
+	__u32 truncated;
+};
+
+static long cwd_step(__u64 index, struct cwd_walk *w)
+{
+	/* Locals, not w->x: BPF_CORE_READ relocates its first argument's type, and cwd_walk is ours. */
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	__u32 zero = 0, len = w->len;
+	struct de_exec *e;
+	long n;
+
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt || dentry != mnt_root) {
+			w->truncated = 0; /* reached the root of the root mount */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vfsmnt = &up->mnt;
+		return 0;
+	}
+	if (len >= DE_CWD_MAX)
+		return 1;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 1;
+	n = bpf_probe_read_kernel_str(e->data + ((w->base + (len & CWD_MASK)) & (FN_MASK | ARGS_MASK | CWD_MASK)), 256,
+				      BPF_CORE_READ(dentry, d_name.name));
+	if (n <= 0)
+		return 1;
+	w->len = len + n; /* the NUL separates components */
+	w->dentry = parent;
+	return 0;
+}
+
+static __always_inline __u32 read_cwd(struct task_struct *task, __u32 base, __u32 *truncated)
+{
+	struct path pwd = BPF_CORE_READ(task, fs, pwd);
+	struct cwd_walk w = {
+		.dentry = pwd.dentry,
+		.vfsmnt = pwd.mnt,
+		.mnt = container_of(pwd.mnt, struct mount, mnt),
+		.base = base,
+		.truncated = 1,
+	};
+
+	bpf_loop(DE_CWD_DEPTH, cwd_step, &w, 0);
+	if (w.len > DE_CWD_MAX) {
+		w.len = DE_CWD_MAX;
+		w.truncated = 1;
+	}
+	*truncated = w.truncated;
+	return w.len;
 }
 
 /*
@@ -116,7 +258,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 {
 	__u32 zero = 0;
 	struct de_exec *e;
-	__u64 flen = 0, alen = 0, cap, arg_start, arg_end;
+	__u64 flen = 0, alen = 0, clen, cap, arg_start, arg_end;
 	long n;
 
 	if (is_self())
@@ -152,11 +294,15 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	if (alen && bpf_probe_read_user(e->data + flen, alen, (void *)arg_start))
 		alen = 0;
 
+	/* Kept in a register, masked: a length read back from the map would be unbounded to the verifier. */
+	clen = read_cwd(p, flen + alen, &e->cwd_truncated) & CWD_MASK;
+	e->cwd_len = clen;
+	e->start_boottime_ns = BPF_CORE_READ(p, start_boottime);
 	e->filename_len = flen;
 	e->args_len = alen;
 	e->_pad = 0;
-	fill_header(&e->h, DE_KIND_EXEC, sizeof(*e) + flen + alen);
-	emit(e, sizeof(*e) + flen + alen);
+	fill_header(&e->h, DE_KIND_EXEC, sizeof(*e) + flen + alen + clen);
+	emit(e, sizeof(*e) + flen + alen + clen);
 	return 0;
 }
 

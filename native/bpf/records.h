@@ -47,14 +47,37 @@ struct de_header {
 	char comm[16];
 };
 
+/* Bytes of working directory kept per exec, and the deepest path walked. */
+#define DE_CWD_MAX 512
+#define DE_CWD_DEPTH 24
+
 struct de_exec {
 	struct de_header h;
 	__u32 filename_len;
 	__u32 args_len;
 	__u32 args_truncated;
-	__u32 _pad; /* keeps data[] 8-aligned so a later u64 field could follow it */
-	char data[];  /* filename (filename_len bytes) then argv (args_len bytes, NUL separated) */
+	/*
+	 * The working directory's components, innermost first, each NUL-terminated
+	 * ("tmp\0user\0home\0"): walking d_parent upward is all BPF can do without
+	 * bpf_d_path (not allowed in tp_btf), so the decoder reverses them.
+	 */
+	__u32 cwd_len;
+	__u64 start_boottime_ns; /* task->start_boottime: the process's start, same clock as ktime_ns */
+	__u32 cwd_truncated;     /* deeper than DE_CWD_DEPTH or longer than DE_CWD_MAX */
+	__u32 _pad;
+	char data[];  /* filename (filename_len), argv (args_len, NUL separated), cwd (cwd_len) */
 };
+
+/*
+ * In-kernel filters, set from the configuration in read-only data before load
+ * (the verifier then prunes the unused checks). A process-context event is
+ * dropped when its tgid is an ignored pid, its real uid is ignored (or not in
+ * a non-empty only-uid list), its cgroup id is ignored, or its comm is ignored.
+ */
+#define DE_FILTER_PIDS 8
+#define DE_FILTER_UIDS 16
+#define DE_FILTER_CGROUPS 16
+#define DE_FILTER_COMMS 16
 
 struct de_fork {
 	struct de_header h; /* pid/tid = parent */

@@ -68,6 +68,7 @@ static struct {
 	struct timespec batch_start;
 	atomic_ullong records, batches, user_drops;
 	bool open;
+	void *replacement; /* bytes of ebpf_program_path, when one replaces the embedded object */
 } S;
 
 #define NAPI_CALL(env, call)                                                          \
@@ -265,6 +266,135 @@ static bool get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out
 	return napi_get_value_uint32(env, v, out) == napi_ok;
 }
 
+
+/*
+ * Reads options[key] as an array of at most `cap` unsigned numbers (uids, pids) into out.
+ * Returns the count, 0 when absent, or -1 when it is not such an array (the caller throws).
+ */
+static int get_u32_list(napi_env env, napi_value obj, const char *key, volatile uint32_t *out, uint32_t cap)
+{
+	bool has = false, is_array = false;
+	napi_value v, item;
+	uint32_t n, x;
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return 0;
+	napi_get_named_property(env, obj, key, &v);
+	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
+		return -1;
+	napi_get_array_length(env, v, &n);
+	if (n > cap)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_get_element(env, v, i, &item);
+		if (napi_get_value_uint32(env, item, &x) != napi_ok)
+			return -1;
+		out[i] = x;
+	}
+	return (int)n;
+}
+
+/* The same for cgroup ids: BigInts (or safe integers), up to cap. */
+static int get_u64_list(napi_env env, napi_value obj, const char *key, volatile uint64_t *out, uint32_t cap)
+{
+	bool has = false, is_array = false, lossless = false;
+	napi_value v, item;
+	napi_valuetype t;
+	uint32_t n;
+	uint64_t x;
+	double d;
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return 0;
+	napi_get_named_property(env, obj, key, &v);
+	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
+		return -1;
+	napi_get_array_length(env, v, &n);
+	if (n > cap)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_get_element(env, v, i, &item);
+		napi_typeof(env, item, &t);
+		if (t == napi_bigint) {
+			if (napi_get_value_bigint_uint64(env, item, &x, &lossless) != napi_ok || !lossless)
+				return -1;
+		} else if (t == napi_number && napi_get_value_double(env, item, &d) == napi_ok && d >= 0 && d < 9007199254740992.0) {
+			x = (uint64_t)d;
+		} else {
+			return -1;
+		}
+		out[i] = x;
+	}
+	return (int)n;
+}
+
+/* Comm names (at most 15 bytes each, the kernel's TASK_COMM_LEN - 1). */
+static int get_comm_list(napi_env env, napi_value obj, const char *key, volatile char (*out)[16], uint32_t cap)
+{
+	bool has = false, is_array = false;
+	napi_value v, item;
+	uint32_t n;
+	size_t len;
+	char buf[17];
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return 0;
+	napi_get_named_property(env, obj, key, &v);
+	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
+		return -1;
+	napi_get_array_length(env, v, &n);
+	if (n > cap)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_get_element(env, v, i, &item);
+		if (napi_get_value_string_utf8(env, item, buf, sizeof(buf), &len) != napi_ok || len == 0 || len > 15)
+			return -1;
+		for (size_t j = 0; j < 16; j++)
+			out[i][j] = j < len ? buf[j] : 0;
+	}
+	return (int)n;
+}
+
+/* options[key] as a string (a file path), or false when absent. */
+static bool get_path(napi_env env, napi_value obj, const char *key, char *out, size_t cap)
+{
+	bool has = false;
+	napi_value v;
+	napi_valuetype t;
+	size_t len;
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return false;
+	napi_get_named_property(env, obj, key, &v);
+	napi_typeof(env, v, &t);
+	if (t != napi_string)
+		return false;
+	return napi_get_value_string_utf8(env, v, out, cap, &len) == napi_ok && len > 0 && len < cap - 1;
+}
+
+/* Reads a whole replacement BPF object into malloc'd memory (freed at teardown: libbpf keeps pointers into it). */
+static void *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (64L << 20) && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		*size = (size_t)n;
+	}
+	if (!buf && !errno)
+		errno = EINVAL;
+	fclose(f);
+	return buf;
+}
+
 static napi_value str(napi_env env, const char *s)
 {
 	napi_value v;
@@ -315,6 +445,8 @@ static void teardown(void)
 	S.rb = NULL;
 	process_bpf__destroy(S.skel); /* detaches links, closes maps */
 	S.skel = NULL;
+	free(S.replacement);
+	S.replacement = NULL;
 	S.open = false;
 }
 
@@ -350,6 +482,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
 	uint32_t ring_bytes = DEFAULT_RING_BYTES, max_args = DE_ARGS_DEFAULT;
 	uint32_t batch_ms = DEFAULT_BATCH_MS, self_pid = (uint32_t)getpid();
+	static char program_path[4096];
 	struct bpf_program *prog;
 	int err, attached = 0;
 	long page = sysconf(_SC_PAGESIZE);
@@ -383,11 +516,60 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	memset(&S, 0, sizeof(S));
 	S.batch_ms = batch_ms;
 
-	S.skel = process_bpf__open();
+	if (t0 == napi_object && get_path(env, argv[0], "programPath", program_path, sizeof(program_path))) {
+		/*
+		 * A replacement object (ebpf_program_path) goes through the same skeleton, so it must be
+		 * built from this source tree's process.bpf.c and records.h: the skeleton binds its
+		 * programs, maps and read-only data by name and layout, and refuses an object that lacks one.
+		 */
+		size_t size = 0;
+
+		errno = 0;
+		S.replacement = read_file(program_path, &size);
+		if (!S.replacement)
+			return throw_code(env, "DE_BPF_LOAD", "cannot read the BPF object %s: %s", program_path, strerror(errno));
+		S.skel = calloc(1, sizeof(*S.skel));
+		if (!S.skel || process_bpf__create_skeleton(S.skel)) {
+			free(S.skel);
+			S.skel = NULL;
+			return throw_code(env, "DE_BPF_LOAD", "out of memory creating the BPF skeleton");
+		}
+		S.skel->skeleton->data = S.replacement;
+		S.skel->skeleton->data_sz = size;
+		err = bpf_object__open_skeleton(S.skel->skeleton, NULL);
+		if (err) {
+			process_bpf__destroy(S.skel);
+			S.skel = NULL;
+			free(S.replacement);
+			S.replacement = NULL;
+			return throw_code(env, "DE_BPF_LOAD", "%s is not a usable DaemonEye BPF object (%s): %s", program_path, strerror(-err), libbpf_log);
+		}
+	} else {
+		S.skel = process_bpf__open();
+	}
 	if (!S.skel)
 		return throw_code(env, "DE_BPF_LOAD", "opening the embedded BPF object failed: %s %s", strerror(errno), libbpf_log);
 	S.skel->rodata->self_pid = self_pid;
 	S.skel->rodata->max_args_bytes = max_args;
+	if (t0 == napi_object) {
+		int n;
+
+		if ((n = get_u32_list(env, argv[0], "ignorePids", S.skel->rodata->ignore_pids, DE_FILTER_PIDS)) < 0)
+			goto bad_filter;
+		S.skel->rodata->n_ignore_pids = (uint32_t)n;
+		if ((n = get_u32_list(env, argv[0], "ignoreUids", S.skel->rodata->ignore_uids, DE_FILTER_UIDS)) < 0)
+			goto bad_filter;
+		S.skel->rodata->n_ignore_uids = (uint32_t)n;
+		if ((n = get_u32_list(env, argv[0], "onlyUids", S.skel->rodata->only_uids, DE_FILTER_UIDS)) < 0)
+			goto bad_filter;
+		S.skel->rodata->n_only_uids = (uint32_t)n;
+		if ((n = get_u64_list(env, argv[0], "ignoreCgroups", (volatile uint64_t *)S.skel->rodata->ignore_cgroups, DE_FILTER_CGROUPS)) < 0)
+			goto bad_filter;
+		S.skel->rodata->n_ignore_cgroups = (uint32_t)n;
+		if ((n = get_comm_list(env, argv[0], "ignoreComms", S.skel->rodata->ignore_comms, DE_FILTER_COMMS)) < 0)
+			goto bad_filter;
+		S.skel->rodata->n_ignore_comms = (uint32_t)n;
+	}
 	bpf_map__set_max_entries(S.skel->maps.events, ring_bytes);
 
 	err = process_bpf__load(S.skel);
@@ -468,6 +650,15 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	}
 	S.thread_started = true;
 	return result;
+
+bad_filter:
+	process_bpf__destroy(S.skel);
+	S.skel = NULL;
+	free(S.replacement);
+	S.replacement = NULL;
+	return throw_code(env, "DE_BPF_ARGS", "kernel filters must be arrays: ignorePids (at most %d pids), ignoreUids and onlyUids "
+			  "(at most %d uids), ignoreCgroups (at most %d cgroup ids), ignoreComms (at most %d names of 1-15 bytes)",
+			  DE_FILTER_PIDS, DE_FILTER_UIDS, DE_FILTER_CGROUPS, DE_FILTER_COMMS);
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info)
@@ -562,6 +753,9 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	F(struct de_exec, filename_len);
 	F(struct de_exec, args_len);
 	F(struct de_exec, args_truncated);
+	F(struct de_exec, cwd_len);
+	F(struct de_exec, start_boottime_ns);
+	F(struct de_exec, cwd_truncated);
 	F(struct de_exec, _pad);
 	field(env, fields, "data", offsetof(struct de_exec, data), 0);
 
@@ -604,6 +798,8 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, out, "filenameMax", v);
 	napi_create_uint32(env, DE_ARGS_CAP, &v);
 	napi_set_named_property(env, out, "argsCap", v);
+	napi_create_uint32(env, DE_CWD_MAX, &v);
+	napi_set_named_property(env, out, "cwdMax", v);
 	return out;
 }
 

@@ -36,7 +36,10 @@ export class KernelEvents {
   constructor(dbPath: string, dataDir: string, log: Logger, sensor: { ringMb: number; batchMs: number; maxArgsBytes: number }, onStored: () => void = () => {}) {
     this.#onStored = onStored;
     // The collector gets the agent's effective settings as flags: it may not see the same config file.
-    this.#sensorArgs = ['--ring-mb', String(sensor.ringMb), '--batch-ms', String(sensor.batchMs), '--max-args-bytes', String(sensor.maxArgsBytes)];
+    // The agent's own pid is filtered in the kernel too: its store writes and rule children are not
+    // what anyone monitors, and recording them would feed back into what it records.
+    this.#sensorArgs = ['--ring-mb', String(sensor.ringMb), '--batch-ms', String(sensor.batchMs), '--max-args-bytes', String(sensor.maxArgsBytes),
+      '--ignore-pid', String(process.pid)];
     this.#dbPath = dbPath;
     this.#dataDir = dataDir;
     this.#log = log;

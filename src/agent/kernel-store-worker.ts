@@ -7,6 +7,8 @@ import { ProcessTree } from '../normalize/process-tree.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
 import { decodeBatch } from '../sources/ebpf/records.ts';
+import { CgroupResolver } from '../sources/ebpf/cgroup-resolver.linux.ts';
+import { ListenerAttribution } from '../sources/ebpf/listener-attribution.linux.ts';
 import { KernelEventWriter } from '../store/kernel-event-writer.ts';
 import { openStoreForWriting } from '../store/open-store.ts';
 
@@ -27,18 +29,25 @@ const tree = new ProcessTree();
 let writer: KernelEventWriter | null = null;
 let close: (() => void) | null = null;
 let clock: BootClock = createBootClock(0n, 0);
+const cgroups = new CgroupResolver();
+const listeners = new ListenerAttribution();
 
 function store(batch: Buffer): FromWorker {
   const { events, security, errors } = decodeBatch(batch);
   const decodeErrors = Object.values(errors).reduce((a, b) => a + b, 0);
-  writer!.write(events, clock.toEpochMs, (e) => {
-    let chain: string | null = null;
-    if (e.kind === 'exec') {
-      const known = tree.ancestry(e.pid);
-      chain = JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(e.ppid));
-    }
-    tree.apply(e);
-    return chain;
+  writer!.write(events, clock.toEpochMs, {
+    ancestry: (e) => {
+      let chain: string | null = null;
+      if (e.kind === 'exec') {
+        const known = tree.ancestry(e.pid);
+        chain = JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(e.ppid));
+      }
+      tree.apply(e);
+      listeners.observe(e);
+      return chain;
+    },
+    containerId: (id) => cgroups.containerId(id),
+    listenerFor: (e) => listeners.listenerFor(e),
   });
   writer!.writeSecurity(security, clock.toEpochMs);
   return { type: 'stored', events: events.length + security.length, decodeErrors };
@@ -54,6 +63,8 @@ port.on('message', (m: ToWorker) => {
       clock = createBootClock(m.boottimeNs, m.wallMs);
     } else if (m.type === 'seed') {
       tree.seed(m.processes as ProcessSnapshot[]);
+      // Servers already listening before the sensor started: their accepts are credited too.
+      listeners.seedFromProc();
     } else if (m.type === 'batch') {
       port.postMessage(store(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength)));
     } else if (m.type === 'close') {

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { DEFAULT_ENVIRONMENT_ALLOW_LIST } from '../sources/procfs/environment-allow-list.ts';
 import { sinksSchema } from './sinks-schema.ts';
+import { STIX_TAXII_EXTRA_KEYS } from '../intel/feeds/feed-config-schema.ts';
 
 const int = (min: number, max: number, dflt: number) => z.number().int().min(min).max(max).default(dflt);
 const flag = (dflt = false) => z.boolean().default(dflt);
@@ -76,6 +77,13 @@ const enterprise = z.strictObject({
     ring_buffer_mb: z.number().int().refine((n) => n >= 1 && n <= 1024 && (n & (n - 1)) === 0, 'a power of two from 1 to 1024').default(8),
     batch_window_ms: int(1, 1000, 10),
     max_args_bytes: int(64, 4096, 1024),
+    // Noise dropped in the kernel, before it costs a ring record (docs/kernel-monitoring.md).
+    filters: z.strictObject({
+      ignore_comms: z.array(z.string().min(1).max(15, 'a task name (comm) is at most 15 bytes')).max(16).default(() => []),
+      ignore_uids: z.array(z.number().int().min(0).max(4_294_967_294)).max(16).default(() => []),
+      only_uids: z.array(z.number().int().min(0).max(4_294_967_294)).max(16).default(() => []),
+      ignore_cgroups: z.array(text()).max(16).default(() => []),
+    }).prefault({}),
     enable_etw: flag(),
     etw_session_name: text().default('DaemonEye'),
     enable_endpoint_security: flag(),
@@ -100,6 +108,8 @@ const enterprise = z.strictObject({
     taxii_endpoint: httpUrl().nullable().default(null),
     collection_id: text().nullable().default(null),
     sync_interval: int(60, 604_800, 3600),
+    // auth, tls, page_size, timeout_ms, max_response_mb, feeds, share: docs/taxii.md
+    ...STIX_TAXII_EXTRA_KEYS,
   }).prefault({}),
   analytics: z.strictObject({
     enable_behavioral_analysis: flag(),

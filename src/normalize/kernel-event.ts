@@ -22,6 +22,10 @@ export interface ExecEvent extends EventBase {
   readonly argv: readonly string[];
   /** argv was cut at maxArgsBytes; the last element may be partial. */
   readonly argsTruncated: boolean;
+  /** Working directory at exec; null when the platform or the kernel could not tell. */
+  readonly cwd?: string | null;
+  /** Process start on the event clock (ktimeNs's clock), when the platform reports it. */
+  readonly startNs?: bigint;
 }
 
 export interface ForkEvent extends EventBase {

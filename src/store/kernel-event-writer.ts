@@ -1,8 +1,18 @@
 // Writes a batch of kernel events in one transaction: at thousands of events per second one commit
 // per batch (10 ms of events) is what keeps the store's cost per event low.
 import type { Statement } from 'better-sqlite3';
-import type { KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
+import type { ConnectionEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import type { Db } from './open-store.ts';
+
+/** What the store adds to each event from state kept beside the stream (all optional). */
+export interface Enrichment {
+  /** The live process tree's ancestry of an exec (JSON), called for every event in order. */
+  ancestry?(e: KernelEvent): string | null;
+  /** Container id of a cgroup id. */
+  containerId?(cgroupId: bigint): string | null;
+  /** The process an accept belongs to (accepts arrive without one). */
+  listenerFor?(e: ConnectionEvent): { pid: number; ppid: number; uid: number; comm: string } | null;
+}
 
 export class KernelEventWriter {
   readonly #exec: Statement;
@@ -10,30 +20,38 @@ export class KernelEventWriter {
   readonly #exit: Statement;
   readonly #conn: Statement;
   readonly #sec: Statement;
-  readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => void;
+  readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment) => void;
 
   constructor(db: Db) {
     this.#exec = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
-      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry, cwd, process_start_time, container_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#fork = db.prepare(`INSERT INTO process_fork (time, ktime_ns, parent_pid, child_pid, child_tid, user_id, comm)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#conn = db.prepare(`INSERT INTO network_connections (time, ktime_ns, event, pid, tid, ppid, user_id, comm, cgroup_id,
-      family, protocol, local_address, local_port, remote_address, remote_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?)`);
+      family, protocol, local_address, local_port, remote_address, remote_port, container_id, attribution)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?, ?, ?)`);
     this.#sec = db.prepare(`INSERT INTO process_security_events (time, ktime_ns, op, pid, tid, ppid, user_id, comm, cgroup_id,
       target_pid, arg0, arg1, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null) => {
+    this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment) => {
       for (const e of events) {
         const time = toEpochMs(e.ktimeNs);
+        const ancestry = enrich.ancestry?.(e) ?? null;
         if (e.kind === 'exec') {
           this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
-            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry(e));
+            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry, e.cwd ?? null,
+            e.startNs === undefined ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null);
         } else if (e.kind === 'fork') {
           this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {
-          this.#conn.run(time, e.ktimeNs, e.event, e.pid, e.tid, e.ppid, e.uid, e.comm, e.cgroupId, e.family,
-            e.localAddress, e.localPort, e.remoteAddress, e.remotePort);
+          // Accepts come from softirq with no process: credit them to the listener when one is known.
+          const owner = e.pid === 0 && e.event === 'accept' ? enrich.listenerFor?.(e) ?? null : null;
+          const attribution = e.pid !== 0 ? 'process' : owner !== null ? 'listener' : 'none';
+          this.#conn.run(time, e.ktimeNs, e.event, owner?.pid ?? e.pid, e.tid, owner?.ppid ?? e.ppid, owner?.uid ?? e.uid,
+            owner?.comm ?? e.comm, e.cgroupId, e.family, e.localAddress, e.localPort, e.remoteAddress, e.remotePort,
+            enrich.containerId?.(e.cgroupId) ?? null, attribution);
         } else {
           this.#exit.run(time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal);
         }
@@ -58,9 +76,9 @@ export class KernelEventWriter {
 
   /**
    * `toEpochMs` turns the kernel's boot-time clock into wall-clock ms (src/sources/ebpf/boot-clock.ts);
-   * `ancestry` is called for each event in order, so a process tree can follow the batch as it goes.
+   * `enrich` adds what the stream alone does not carry (ancestry, container, accept owner).
    */
-  write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, ancestry: (e: KernelEvent) => string | null = () => null): void {
-    if (events.length > 0) this.#write(events, toEpochMs, ancestry);
+  write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment = {}): void {
+    if (events.length > 0) this.#write(events, toEpochMs, enrich);
   }
 }

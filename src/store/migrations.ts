@@ -12,6 +12,7 @@ export interface Migration {
 import { NETWORK_MIGRATIONS } from './migrations/network.ts';
 import { INTEL_MIGRATIONS } from './migrations/intel.ts';
 import { ANALYTICS_MIGRATIONS } from './migrations/analytics.ts';
+import { KERNEL_MIGRATIONS } from './migrations/kernel.ts';
 
 // Core tables (agent pipeline, delivery, ledger, kernel events). Each later area keeps its own
 // migrations in migrations/AREA.ts with a reserved version range, so areas never edit one list:
@@ -333,7 +334,7 @@ ALTER TABLE rules ADD COLUMN last_security_id INTEGER NOT NULL DEFAULT 0;
   },
 ];
 
-export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...NETWORK_MIGRATIONS, ...INTEL_MIGRATIONS, ...ANALYTICS_MIGRATIONS]
+export const MIGRATIONS: readonly Migration[] = [...CORE_MIGRATIONS, ...NETWORK_MIGRATIONS, ...INTEL_MIGRATIONS, ...ANALYTICS_MIGRATIONS, ...KERNEL_MIGRATIONS]
   .sort((a, b) => a.version - b.version);
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

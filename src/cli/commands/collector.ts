@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CollectorServer } from '../../collector/collector-server.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { loadBpfAddon } from '../../sources/ebpf/native-addon.ts';
+import { sensorOptions } from '../../sources/ebpf/sensor-options.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 import { collectorSocketPath } from '../../collector/socket-path.ts';
 
@@ -16,13 +17,16 @@ export function registerCollector(program: Command): void {
     .option('--ring-mb <n>', 'kernel ring buffer size in MiB, a power of two (default: enterprise.kernel_monitoring.ring_buffer_mb, 8)')
     .option('--batch-ms <n>', 'batching window in milliseconds (default: batch_window_ms, 10)')
     .option('--max-args-bytes <n>', 'argv bytes kept per exec (default: max_args_bytes, 1024)')
+    .option('--ignore-pid <pid...>', 'process ids whose events never leave the kernel (`daemoneye run` passes its own)')
+    .option('--program <file>', 'a replacement BPF object built from this release (default: ebpf_program_path, else the built-in one)')
     .addHelpText('after', `
 Needs root (CAP_BPF and CAP_PERFMON). It opens no network connection and no database.
+In-kernel filters (ignore by name, uid, cgroup) come from enterprise.kernel_monitoring.filters.
 
 Examples:
   sudo daemoneye collector                         # serve on DATA_DIR/collector.sock
   sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16`)
-    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string }, cmd: Command) => {
+    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string }, cmd: Command) => {
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       if (process.getuid?.() !== 0) {
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
@@ -34,10 +38,16 @@ Examples:
       });
       await server.listen();
       const k = ctx.config.enterprise.kernel_monitoring;
+      const ignorePids = (opts.ignorePid ?? []).map((p) => {
+        const n = Number(p);
+        if (!Number.isInteger(n) || n <= 0) throw new DaemonEyeError('DE_USAGE', `--ignore-pid ${p}: not a process id`);
+        return n;
+      });
       const opened = addon.open({
+        ...sensorOptions(k, { selfPid: process.pid, ignorePids }),
         ringBytes: Number(opts.ringMb ?? k.ring_buffer_mb) * 1024 * 1024, batchMs: Number(opts.batchMs ?? k.batch_window_ms),
         maxArgsBytes: Number(opts.maxArgsBytes ?? k.max_args_bytes),
-        selfPid: process.pid,
+        ...(opts.program === undefined ? {} : { programPath: opts.program }),
       }, (batch) => server.offer(batch));
       for (const [name, p] of Object.entries(opened.programs)) {
         if (p.attached) ctx.log.info('hook attached', { program: name, section: p.section });

@@ -16,6 +16,18 @@ export interface OpenOptions {
   readonly batchMs?: number;
   /** tgid filtered out in the kernel; defaults to this process. */
   readonly selfPid?: number;
+  /** More tgids filtered out in the kernel (the agent beside the collector), at most 8. */
+  readonly ignorePids?: readonly number[];
+  /** Real uids whose events never leave the kernel, at most 16. */
+  readonly ignoreUids?: readonly number[];
+  /** When non-empty, only these real uids are reported, at most 16. */
+  readonly onlyUids?: readonly number[];
+  /** cgroup v2 ids (the cgroup directory's inode) filtered out, at most 16. */
+  readonly ignoreCgroups?: readonly bigint[];
+  /** Task names (comm, 1-15 bytes) filtered out, at most 16. */
+  readonly ignoreComms?: readonly string[];
+  /** A replacement BPF object built from this tree's native/bpf sources (ebpf_program_path). */
+  readonly programPath?: string;
 }
 
 export interface ProgramStatus {
@@ -49,6 +61,7 @@ export interface NativeLayout {
   readonly kinds: Readonly<Record<string, number>>;
   readonly filenameMax: number;
   readonly argsCap: number;
+  readonly cwdMax: number;
 }
 
 export interface BpfAddon {

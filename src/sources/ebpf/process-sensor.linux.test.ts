@@ -9,9 +9,9 @@ import { createBootClock } from './boot-clock.ts';
 
 const N = 200;
 
-function run(file: string, args: string[]): Promise<{ pid: number; code: number | null }> {
+function run(file: string, args: string[], cwd?: string, uid?: number): Promise<{ pid: number; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(file, args, { stdio: 'ignore' });
+    const c = spawn(file, args, { stdio: 'ignore', ...(cwd === undefined ? {} : { cwd }), ...(uid === undefined ? {} : { uid, gid: uid }) });
     c.once('error', reject);
     c.once('exit', (code) => resolve({ pid: c.pid ?? -1, code }));
   });
@@ -97,4 +97,93 @@ test('argv longer than maxArgsBytes is cut and flagged', async (t) => {
   assert.equal(e.argsTruncated, true);
   // 64 bytes: "/bin/true\0" then the first 54 bytes of the long argument, with no closing NUL.
   assert.deepEqual(e.argv, ['/bin/true', 'a'.repeat(64 - '/bin/true\0'.length)]);
+});
+
+async function execsWhile(open: (onBatch: (b: Buffer) => void) => void, action: () => Promise<number[]>, settleMs = 300): Promise<{ execs: Map<number, ExecEvent>; pids: number[] }> {
+  const execs = new Map<number, ExecEvent>();
+  open((batch) => {
+    for (const e of decodeBatch(batch).events) if (e.kind === 'exec') execs.set(e.pid, e);
+  });
+  const pids = await action();
+  await new Promise((r) => setTimeout(r, settleMs));
+  return { execs, pids };
+}
+
+test('exec records carry the working directory (across a mount) and the start time /proc reports', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const { mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const base = mkdtempSync(join(tmpdir(), 'de-cwd-'));
+  const deep = join(base, 'a b', 'c');
+  mkdirSync(deep, { recursive: true });
+  // A tmpfs mounted inside: the walk must cross from the mount's root to its mount point.
+  const mnt = join(base, 'mnt');
+  mkdirSync(mnt);
+  let mounted = false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', 'detest', mnt]);
+    mounted = true;
+    mkdirSync(join(mnt, 'inner'));
+  } catch { /* no mount permission: the plain-directory half still runs */ }
+  t.after(() => {
+    if (mounted) execFileSync('umount', [mnt]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  const addon = loadBpfAddon();
+  t.after(() => addon.close());
+  const sleeper = spawn('/bin/sleep', ['3'], { cwd: deep, stdio: 'ignore' });
+  t.after(() => sleeper.kill());
+  const { execs, pids } = await execsWhile((cb) => addon.open({ batchMs: 5 }, cb), async () => {
+    const list = [(await run('/bin/true', ['cwd-test'], deep)).pid];
+    if (mounted) list.push((await run('/bin/true', ['cwd-mnt'], join(mnt, 'inner'))).pid);
+    return list;
+  });
+  assert.equal(execs.get(pids[0]!)?.cwd, deep);
+  if (mounted) assert.equal(execs.get(pids[1]!)?.cwd, join(mnt, 'inner'));
+  // Start time: /proc/PID/stat field 22 is start in clock ticks since boot (same boot clock).
+  const { readFileSync } = await import('node:fs');
+  const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const hz = 100; // USER_HZ on Linux
+  const e2 = await execsWhile((cb) => { addon.close(); addon.open({ batchMs: 5 }, cb); }, async () => [(await run('/bin/true', ['start-time'])).pid]);
+  const e = e2.execs.get(e2.pids[0]!);
+  assert.ok(e?.startNs !== undefined && e.startNs > 0n && e.startNs <= e.ktimeNs, 'start precedes the exec event');
+  assert.ok(ticks > 0 && Number(e.startNs) / 1e9 >= ticks / hz - 1, 'start time is on the boot clock /proc uses');
+});
+
+test('in-kernel filters: ignored comm, uid and pid never reach user space; others still do', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const addon = loadBpfAddon();
+  t.after(() => addon.close());
+  // `sleep` is filtered by name; `nobody` (65534) by uid; everything else passes.
+  const { execs, pids } = await execsWhile((cb) => addon.open({ batchMs: 5, ignoreComms: ['sleep'], ignoreUids: [65534] }, cb), async () => [
+    (await run('/bin/sleep', ['0'])).pid,
+    (await run('/bin/true', ['as-nobody'], undefined, 65534)).pid,
+    (await run('/bin/true', ['kept'])).pid,
+  ]);
+  assert.equal(execs.has(pids[0]!), false, 'comm filter');
+  assert.equal(execs.has(pids[1]!), false, 'uid filter');
+  assert.equal(execs.get(pids[2]!)?.argv[1], 'kept');
+  addon.close();
+  assert.throws(() => addon.open({ ignoreComms: ['a-name-longer-than-15'] }, () => {}), { code: 'DE_BPF_ARGS' });
+  assert.throws(() => addon.open({ ignoreUids: Array.from({ length: 17 }, (_, i) => i) }, () => {}), { code: 'DE_BPF_ARGS' });
+});
+
+test('ebpf_program_path: the built object loads as a replacement; a file that is not one is refused', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const { join, dirname } = await import('node:path');
+  const object = join(dirname(ADDON_PATH), '..', 'gen', 'process.bpf.o');
+  if (!existsSync(object)) return t.skip(`${object} not built`);
+  const addon = loadBpfAddon();
+  t.after(() => addon.close());
+  const { execs, pids } = await execsWhile((cb) => addon.open({ batchMs: 5, programPath: object }, cb), async () => [(await run('/bin/true', ['replacement'])).pid]);
+  assert.equal(execs.get(pids[0]!)?.argv[1], 'replacement');
+  addon.close();
+  assert.throws(() => addon.open({ programPath: '/etc/hostname' }, () => {}), { code: 'DE_BPF_LOAD' });
+  assert.throws(() => addon.open({ programPath: '/nonexistent/x.bpf.o' }, () => {}), /cannot read/);
 });

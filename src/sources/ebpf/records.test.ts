@@ -21,15 +21,20 @@ function header(kind: number, size: number, pid: number): Buffer {
   return b;
 }
 
-function execRecord(pid: number, filename: string, argv: string[], truncated = false): Buffer {
+function execRecord(pid: number, filename: string, argv: string[], truncated = false, cwdInnermostFirst: string[] = ['tmp'], cwdTruncated = false): Buffer {
   const f = Buffer.from(filename);
   const a = Buffer.from(argv.map((s) => `${s}\0`).join(''));
-  const b = header(LAYOUT.kinds.exec, LAYOUT.de_exec.size + f.length + a.length, pid);
+  const c = Buffer.from(cwdInnermostFirst.map((s) => `${s}\0`).join(''));
+  const b = header(LAYOUT.kinds.exec, LAYOUT.de_exec.size + f.length + a.length + c.length, pid);
   b.writeUInt32LE(f.length, LAYOUT.de_exec.fields.filename_len.offset);
   b.writeUInt32LE(a.length, LAYOUT.de_exec.fields.args_len.offset);
   b.writeUInt32LE(truncated ? 1 : 0, LAYOUT.de_exec.fields.args_truncated.offset);
+  b.writeUInt32LE(c.length, LAYOUT.de_exec.fields.cwd_len.offset);
+  b.writeBigUInt64LE(99n, LAYOUT.de_exec.fields.start_boottime_ns.offset);
+  b.writeUInt32LE(cwdTruncated ? 1 : 0, LAYOUT.de_exec.fields.cwd_truncated.offset);
   f.copy(b, LAYOUT.de_exec.fields.data.offset);
   a.copy(b, LAYOUT.de_exec.fields.data.offset + f.length);
+  c.copy(b, LAYOUT.de_exec.fields.data.offset + f.length + a.length);
   return b;
 }
 
@@ -113,11 +118,22 @@ test('decodes each kind from hand-built records', () => {
   assert.ok(e?.kind === 'exec');
   assert.equal(e.filename, '/bin/true');
   assert.deepEqual(e.argv, ['true', 'a b', '']);
+  assert.equal(e.cwd, '/tmp');
+  assert.equal(e.startNs, 99n);
   assert.equal(e.comm, 'sh');
   assert.equal(e.cgroupId, 2n ** 60n);
   assert.equal(e.ktimeNs, 123456789n);
   assert.ok(f?.kind === 'fork' && f.childPid === 11);
   assert.ok(x?.kind === 'exit' && x.exitCode === 7 && x.signal === 0);
+});
+
+test('the working directory arrives innermost first and is rebuilt from the root; a cut path says so', () => {
+  const deep = decodeBatch(execRecord(1, '/bin/x', ['x'], false, ['c', 'b', 'a'])).events[0];
+  assert.ok(deep?.kind === 'exec' && deep.cwd === '/a/b/c');
+  const root = decodeBatch(execRecord(1, '/bin/x', ['x'], false, [])).events[0];
+  assert.ok(root?.kind === 'exec' && root.cwd === '/');
+  const cut = decodeBatch(execRecord(1, '/bin/x', ['x'], false, ['c', 'b'], true)).events[0];
+  assert.ok(cut?.kind === 'exec' && cut.cwd === '.../b/c');
 });
 
 test('decodes connection records (kind 4): IPv4, IPv6, IPv4-mapped; accept has no process', () => {

@@ -23,13 +23,16 @@ export const LAYOUT = {
     },
   },
   de_exec: {
-    size: 80,
+    size: 96,
     fields: {
       filename_len: field(64, 4),
       args_len: field(68, 4),
       args_truncated: field(72, 4),
-      _pad: field(76, 4),
-      data: field(80, 0),
+      cwd_len: field(76, 4),
+      start_boottime_ns: field(80, 8),
+      cwd_truncated: field(88, 4),
+      _pad: field(92, 4),
+      data: field(96, 0),
     },
   },
   de_fork: { size: 72, fields: { child_pid: field(64, 4), child_tid: field(68, 4) } },
@@ -59,6 +62,7 @@ export const LAYOUT = {
   kinds: { exec: 1, fork: 2, exit: 3, conn: 4, sec: 5 },
   filenameMax: 256,
   argsCap: 4096,
+  cwdMax: 512,
 } as const;
 
 import type { ConnectionEvent, EventBase, KernelEvent, SecurityEvent } from '../../normalize/kernel-event.ts';
@@ -161,13 +165,27 @@ export function formatIPv6(buf: Buffer, o = 0): string {
   return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
+/**
+ * The kernel walks the working directory upward, so components arrive innermost first, each ending
+ * in NUL ("tmp\0user\0home\0" is /home/user/tmp). A path cut short by the depth or length cap is
+ * shown with a leading ".../" so nobody mistakes it for a path from the root.
+ */
+export function joinCwd(buf: Buffer, at: number, len: number, truncated: boolean): string | null {
+  if (len === 0) return truncated ? null : '/';
+  const parts = buf.toString('utf8', at, at + len).split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  parts.reverse();
+  return (truncated ? '.../' : '/') + parts.join('/');
+}
+
 function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEvent | SecurityEvent | DecodeError {
   switch (kind) {
     case K.exec: {
       if (size < LAYOUT.de_exec.size) return 'bad_size';
       const flen = buf.readUInt32LE(o + X.filename_len.offset);
       const alen = buf.readUInt32LE(o + X.args_len.offset);
-      if (flen > LAYOUT.filenameMax || alen > LAYOUT.argsCap || LAYOUT.de_exec.size + flen + alen !== size) {
+      const clen = buf.readUInt32LE(o + X.cwd_len.offset);
+      if (flen > LAYOUT.filenameMax || alen > LAYOUT.argsCap || clen > LAYOUT.cwdMax || LAYOUT.de_exec.size + flen + alen + clen !== size) {
         return 'bad_size';
       }
       const data = o + X.data.offset;
@@ -177,6 +195,8 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
         filename: buf.toString('utf8', data, data + flen),
         argv: splitArgv(buf, data + flen, alen),
         argsTruncated: buf.readUInt32LE(o + X.args_truncated.offset) !== 0,
+        cwd: joinCwd(buf, data + flen + alen, clen, buf.readUInt32LE(o + X.cwd_truncated.offset) !== 0),
+        startNs: buf.readBigUInt64LE(o + X.start_boottime_ns.offset),
       };
     }
     case K.fork:
