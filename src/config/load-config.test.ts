@@ -28,6 +28,7 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
     },
     stix_taxii: {
       enable_integration: true, taxii_endpoint: 'https://taxii.example.com', collection_id: 'daemoneye-indicators', sync_interval: 3600,
+      auth: null, tls: null, page_size: 1000, timeout_ms: 30000, max_response_mb: 64, feeds: [], share: null, // defaults (docs/taxii.md)
     },
     analytics: { enable_behavioral_analysis: true, anomaly_threshold: 0.8, model_update_interval: 86400, enable_machine_learning: true },
   });

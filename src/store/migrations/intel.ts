@@ -52,4 +52,43 @@ CREATE TABLE intel_sightings (
 CREATE INDEX intel_sightings_unshared ON intel_sightings (shared_at) WHERE shared_at IS NULL;
 `,
   },
+  {
+    version: 21,
+    description: 'TAXII 2.1 server: collections, object versions and add-status resources',
+    sql: `
+CREATE TABLE taxii_collections (
+  collection_id  TEXT PRIMARY KEY,
+  api_root       TEXT NOT NULL,
+  title          TEXT NOT NULL,
+  description    TEXT,
+  can_read       INTEGER NOT NULL DEFAULT 1,
+  can_write      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE taxii_objects (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection_id  TEXT NOT NULL REFERENCES taxii_collections (collection_id) ON DELETE CASCADE,
+  object_id      TEXT NOT NULL,
+  object_type    TEXT NOT NULL,
+  version        TEXT NOT NULL,
+  spec_version   TEXT NOT NULL,
+  date_added_us  INTEGER NOT NULL,
+  object         TEXT NOT NULL,
+  UNIQUE (collection_id, object_id, version)
+);
+CREATE INDEX taxii_objects_by_id ON taxii_objects (collection_id, object_id, version);
+CREATE TABLE taxii_status (
+  status_id      TEXT PRIMARY KEY,
+  collection_id  TEXT NOT NULL,
+  created_us     INTEGER NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('pending', 'complete')),
+  total_count    INTEGER NOT NULL,
+  success_count  INTEGER NOT NULL,
+  failure_count  INTEGER NOT NULL,
+  pending_count  INTEGER NOT NULL,
+  successes      TEXT NOT NULL DEFAULT '[]',
+  failures       TEXT NOT NULL DEFAULT '[]',
+  pendings       TEXT NOT NULL DEFAULT '[]'
+);
+`,
+  },
 ];
