@@ -107,4 +107,29 @@ export const INTEL_ERRORS = {
     hint: 'add a share block naming a writable collection (url, collection_id, auth) — docs/taxii.md',
     exit: 2,
   },
+  DE_STIX_PATTERN: {
+    summary: 'a STIX 2.1 pattern does not follow the pattern grammar',
+    hint: 'the message names the column and what was expected there; patterns look like [file:hashes.\'SHA-256\' = \'...\'] (docs/intel.md)',
+    exit: 2,
+  },
+  DE_STIX_PATTERN_INVALID: {
+    summary: 'a STIX 2.1 pattern parses but cannot be matched (impossible date, bad hash value, mixed-type set, WITHIN 0, REPEATS 0, a regex RE2 refuses, a bad CIDR)',
+    hint: 'fix the part the message quotes; `daemoneye intel validate PATTERN` re-checks it',
+    exit: 2,
+  },
+  DE_STIX_PATTERN_LIMIT: {
+    summary: 'a STIX 2.1 pattern exceeds a safety bound (length, nesting depth, set size, repeat count, regex size)',
+    hint: 'the message names the bound; such patterns are refused so a hostile feed cannot stall the agent (docs/intel.md lists the bounds)',
+    exit: 2,
+  },
+  DE_STIX_OBSERVED_DATA: {
+    summary: 'observed data given to the matcher is invalid (not JSON, not a bundle of observed-data, bad timestamp, number_observed below 1, a reference that is not a string)',
+    hint: 'the message names the object and field; `daemoneye intel match --help` shows the expected file shape',
+    exit: 2,
+  },
+  DE_STIX_MATCH_LIMIT: {
+    summary: 'matching a pattern against observed data produced more candidate bindings than the limit',
+    hint: 'the pattern combines many observations (REPEATS, AND, FOLLOWEDBY over large data); narrow it or the data',
+    exit: 2,
+  },
 } as const satisfies Record<string, ErrorSpec>;
