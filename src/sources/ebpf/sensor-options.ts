@@ -6,10 +6,11 @@ import { isAbsolute, join } from 'node:path';
 import type { DaemonEyeConfig } from '../../config/schema.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { OpenOptions } from './native-addon.ts';
+import { cgroup2Root } from './cgroup-resolver.linux.ts';
 
 type KernelMonitoring = DaemonEyeConfig['enterprise']['kernel_monitoring'];
 
-export function cgroupId(path: string, root = '/sys/fs/cgroup'): bigint {
+export function cgroupId(path: string, root = cgroup2Root() ?? '/sys/fs/cgroup'): bigint {
   const abs = isAbsolute(path) ? path : join(root, path);
   try {
     const st = statSync(abs, { bigint: true });
@@ -17,7 +18,7 @@ export function cgroupId(path: string, root = '/sys/fs/cgroup'): bigint {
     return st.ino;
   } catch (e) {
     throw new DaemonEyeError('DE_CONFIG_INVALID', `enterprise.kernel_monitoring.filters.ignore_cgroups: ${abs} is not a cgroup directory (${(e as Error).message})`, {
-      hint: 'name a directory under /sys/fs/cgroup (cgroup v2), e.g. system.slice/backup.service; `systemd-cgls` lists them',
+      hint: 'name a directory of the cgroup v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts), e.g. system.slice/backup.service; `systemd-cgls` lists them',
     });
   }
 }
