@@ -1,6 +1,90 @@
-// `daemoneye center ...`: run a security center.
+// `daemoneye center ...`: run a security center (docs/center.md).
 import type { Command } from 'commander';
+import { join } from 'node:path';
+import { initCenter } from '../../center/center-init.ts';
+import { issueToken, revokeIdentity } from '../../center/issue-token.ts';
+import { ROLES, type Role } from '../../center/pki/x509.ts';
+import { runCenter } from '../../center/run-center.ts';
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+import { buildContext, type GlobalOptions } from '../context.ts';
+
+/** The center's directory: --data-dir, or CENTER under the default data directory. */
+function centerDir(cmd: Command): { dir: string; ctx: ReturnType<typeof buildContext> } {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  const ctx = buildContext(g);
+  return { dir: g.dataDir ?? join(ctx.dataDir, 'center'), ctx };
+}
 
 export function registerCenter(program: Command): void {
-  program.command('center').description('run a security center that agents and regional centers report to');
+  const center = program.command('center').description('run a security center that agents and regional centers report to');
+
+  center
+    .command('serve', { isDefault: true })
+    .description('serve the center API over HTTPS with mutual TLS (the default when no subcommand is given)')
+    .option('--listen <host:port>', 'address to listen on (default: what `center init` recorded, 0.0.0.0:8443)')
+    .addHelpText('after', `
+Examples:
+  daemoneye center --data-dir /var/lib/daemoneye-center
+  daemoneye center --data-dir ./c1 --listen 127.0.0.1:8443
+With enterprise.federation.enable_federation and primary_endpoint set, and the center enrolled
+with the primary (daemoneye enroll --center PRIMARY --token T --data-dir CENTER_DIR), it runs as
+a regional center and syncs every sync_interval seconds.`)
+    .action(async (opts: { listen?: string }, cmd: Command) => {
+      const { dir, ctx } = centerDir(cmd);
+      await runCenter({ dataDir: dir, listen: opts.listen, log: ctx.log, config: ctx.config });
+    });
+
+  center
+    .command('init')
+    .description("create the center's CA, server certificate, database and admin identity")
+    .option('--listen <host:port>', 'where the center will listen', '0.0.0.0:8443')
+    .option('--database <url>', 'sqlite (DATA_DIR/center.db, default) or postgres://USER@HOST/DB')
+    .option('--server-name <name...>', 'DNS names or IPs agents use to reach the center (localhost and this host name are always included)')
+    .addHelpText('after', `
+Examples:
+  daemoneye center init --data-dir /var/lib/daemoneye-center --server-name center.example.com
+  daemoneye center init --data-dir ./c1 --listen 127.0.0.1:8443
+  daemoneye center init --database postgres://daemoneye@db.example.com/center --server-name center.example.com`)
+    .action(async (opts: { listen: string; database?: string; serverName?: string[] }, cmd: Command) => {
+      const { dir, ctx } = centerDir(cmd);
+      const r = await initCenter({ dataDir: dir, listen: opts.listen, database: opts.database, serverNames: opts.serverName });
+      ctx.log.info('center initialised', { data_dir: dir, center_id: r.centerId, database: r.settings.database === 'sqlite' ? 'sqlite' : 'postgres' });
+      process.stdout.write(`center ${r.centerId} initialised in ${dir}\nCA public key sha256:${r.caSha256}\nnext: daemoneye center --data-dir ${dir}; then \`daemoneye center token --data-dir ${dir}\` for each agent\n`);
+    });
+
+  center
+    .command('token')
+    .description('print a short-lived, single-use enrolment token (alone on stdout)')
+    .option('--role <role>', `what the token enrols: ${ROLES.join(' | ')}`, 'agent')
+    .option('--ttl <seconds>', 'lifetime in seconds (default 900)')
+    .addHelpText('after', `
+Examples:
+  daemoneye center token --data-dir /var/lib/daemoneye-center
+  T=$(daemoneye center token --data-dir ./c1) && daemoneye enroll --center https://center:8443 --token "$T"
+  daemoneye center token --role center      # for a regional center joining this (primary) center
+  daemoneye center token --role analyst     # for an analyst's CLI on another machine`)
+    .action(async (opts: { role: string; ttl?: string }, cmd: Command) => {
+      if (!(ROLES as readonly string[]).includes(opts.role)) throw new DaemonEyeError('DE_USAGE', `--role must be one of ${ROLES.join(', ')}`);
+      const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
+      if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 30 || ttl > 7 * 86_400)) throw new DaemonEyeError('DE_USAGE', '--ttl takes whole seconds from 30 to 604800');
+      const { dir, ctx } = centerDir(cmd);
+      const t = await issueToken(dir, opts.role as Role, ttl);
+      ctx.log.info('enrolment token issued', { token: t.id, role: opts.role, expires: t.expiresAt.toISOString() });
+      process.stdout.write(`${t.text}\n`);
+    });
+
+  center
+    .command('revoke')
+    .description('revoke every certificate of an agent, regional center or analyst')
+    .argument('<id>', 'the identity id (GET /api/v1/hosts lists them)')
+    .option('--reason <text>', 'kept with the revocation', 'revoked by operator')
+    .addHelpText('after', `
+Example:
+  daemoneye center revoke 3f0c9a52-... --reason "host decommissioned" --data-dir /var/lib/daemoneye-center`)
+    .action(async (id: string, opts: { reason: string }, cmd: Command) => {
+      const { dir } = centerDir(cmd);
+      const n = await revokeIdentity(dir, id, opts.reason);
+      if (n === 0) throw new DaemonEyeError('DE_USAGE', `no valid certificate of ${id}`, { hint: 'check the id with GET /api/v1/hosts' });
+      process.stdout.write(`revoked ${n} certificate(s) of ${id}\n`);
+    });
 }

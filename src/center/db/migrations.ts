@@ -1,0 +1,71 @@
+// Migrations for both engines, run by Kysely's Migrator (which takes a lock, so several center
+// processes starting against one PostgreSQL apply each migration once). Column types differ only
+// where the engines do: the auto-increment key and 64-bit integers.
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { Engine } from './open-center-db.ts';
+
+export function centerMigrations(engine: Engine): MigrationProvider {
+  const big = engine === 'postgres' ? 'bigint' : 'integer';
+  const m001: Migration = {
+    async up(db: Kysely<any>) {
+      const serial = <T extends { addColumn(name: string, type: any, build?: (c: any) => any): T }>(t: T, name: string) =>
+        engine === 'postgres' ? t.addColumn(name, 'bigserial', (c) => c.primaryKey()) : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+      await db.schema.createTable('center_meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+      await db.schema.createTable('enrollment_tokens')
+        .addColumn('token_id', 'text', (c) => c.primaryKey()).addColumn('secret_sha256', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull()).addColumn('created_at', big, (c) => c.notNull())
+        .addColumn('expires_at', big, (c) => c.notNull()).addColumn('used_at', big).addColumn('used_by', 'text').execute();
+      await db.schema.createTable('identities')
+        .addColumn('id', 'text', (c) => c.primaryKey()).addColumn('role', 'text', (c) => c.notNull()).addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('enrolled_at', big, (c) => c.notNull()).addColumn('last_seen_at', big).addColumn('health', 'text').addColumn('version', 'text')
+        .addColumn('outbox_pending', big, (c) => c.notNull().defaultTo(0)).addColumn('shed_alerts', big, (c) => c.notNull().defaultTo(0))
+        .addColumn('center_id', 'text', (c) => c.notNull()).execute();
+      await db.schema.createTable('certificates')
+        .addColumn('serial', 'text', (c) => c.primaryKey()).addColumn('identity_id', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull()).addColumn('not_before', big, (c) => c.notNull()).addColumn('not_after', big, (c) => c.notNull())
+        .addColumn('issued_at', big, (c) => c.notNull()).addColumn('revoked_at', big).addColumn('revoke_reason', 'text').execute();
+      await db.schema.createIndex('certificates_identity').on('certificates').column('identity_id').execute();
+      await serial(db.schema.createTable('alerts'), 'id')
+        .addColumn('origin', 'text', (c) => c.notNull()).addColumn('origin_seq', big, (c) => c.notNull())
+        .addColumn('alert_uuid', 'text', (c) => c.notNull().unique()).addColumn('center_id', 'text', (c) => c.notNull())
+        .addColumn('rule_id', 'text', (c) => c.notNull()).addColumn('rule_name', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull()).addColumn('host', 'text', (c) => c.notNull()).addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('first_seen', big, (c) => c.notNull()).addColumn('received_at', big, (c) => c.notNull()).addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('open')).addColumn('assignee', 'text')
+        .addColumn('triage_version', big, (c) => c.notNull().defaultTo(0)).addColumn('triage_hlc', 'text').addColumn('triage_by', 'text')
+        .addUniqueConstraint('alerts_origin_seq', ['origin', 'origin_seq']).execute();
+      await db.schema.createIndex('alerts_first_seen').on('alerts').column('first_seen').execute();
+      await db.schema.createIndex('alerts_status').on('alerts').columns(['status', 'id']).execute();
+      await db.schema.createTable('alert_notes')
+        .addColumn('note_uuid', 'text', (c) => c.primaryKey()).addColumn('alert_uuid', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull()).addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('hlc', 'text', (c) => c.notNull()).addColumn('created_at', big, (c) => c.notNull()).execute();
+      await db.schema.createIndex('alert_notes_alert').on('alert_notes').column('alert_uuid').execute();
+      await db.schema.createTable('audit_checkpoints')
+        .addColumn('origin', 'text', (c) => c.notNull()).addColumn('tree_size', big, (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull()).addColumn('received_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_checkpoints_pk', ['origin', 'tree_size']).execute();
+      await db.schema.createTable('authored_objects')
+        .addColumn('kind', 'text', (c) => c.notNull()).addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('revision', big, (c) => c.notNull()).addColumn('version', big, (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull()).addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', big, (c) => c.notNull()).addColumn('author', 'text', (c) => c.notNull()).addColumn('origin', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('authored_objects_pk', ['kind', 'object_id']).execute();
+      await db.schema.createIndex('authored_objects_revision').on('authored_objects').column('revision').execute();
+      await serial(db.schema.createTable('object_revisions'), 'revision')
+        .addColumn('kind', 'text', (c) => c.notNull()).addColumn('object_id', 'text', (c) => c.notNull()).execute();
+      await serial(db.schema.createTable('refusals'), 'id')
+        .addColumn('at', big, (c) => c.notNull()).addColumn('reason', 'text', (c) => c.notNull()).addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('remote', 'text', (c) => c.notNull()).addColumn('identity', 'text').addColumn('detail', 'text').execute();
+      await db.schema.createTable('federation_cursors')
+        .addColumn('peer', 'text', (c) => c.notNull()).addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('position', big, (c) => c.notNull()).addColumn('updated_at', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('federation_cursors_pk', ['peer', 'stream']).execute();
+      await serial(db.schema.createTable('triage_conflicts'), 'id')
+        .addColumn('alert_uuid', 'text', (c) => c.notNull()).addColumn('local', 'text', (c) => c.notNull()).addColumn('remote', 'text', (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull()).addColumn('resolved_at', big).addColumn('resolution', 'text').addColumn('resolved_by', 'text').execute();
+    },
+  };
+  return { getMigrations: async () => ({ '001_center': m001 }) };
+}
