@@ -121,10 +121,11 @@ export class LiveCapture implements Source {
    */
   async stop(): Promise<void> {
     if (this.#handle === null) return;
-    this.stats();
     const handle = this.#handle;
     this.#handle = null;
     this.#addon.closeLive(handle);
+    // The capture thread took its last pcap_stats before exiting; the handle's counters outlive close.
+    this.#last = this.#addon.stats(handle);
     // Batches already queued to the event loop arrive on the next ticks; let them land.
     await new Promise<void>((r) => setImmediate(r));
   }
