@@ -65,7 +65,12 @@ export interface ConnectionEvent extends EventBase {
  */
 export interface SecurityEvent extends EventBase {
   readonly kind: 'security';
-  readonly op: 'ptrace_attach' | 'module_load' | 'memfd_create' | 'mprotect_wx' | 'mmap_wx';
+  /**
+   * image_load (Windows ETW: an executable image mapped into targetPid; arg0 base, arg1 size, name path)
+   * and signal (macOS EndpointSecurity: signal arg0 sent to targetPid) come from the other platforms'
+   * kernel layers (docs/platforms.md).
+   */
+  readonly op: 'ptrace_attach' | 'module_load' | 'memfd_create' | 'mprotect_wx' | 'mmap_wx' | 'image_load' | 'signal';
   readonly targetPid: number;
   readonly arg0: bigint;
   readonly arg1: bigint;
