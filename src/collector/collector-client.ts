@@ -2,7 +2,7 @@
 // and hands batches on. Corrupted frames are counted, never decoded.
 import { connect, type Socket } from 'node:net';
 import { DaemonEyeError } from '../errors/catalogue.ts';
-import { checkHello, FrameDecoder, FrameType, type ClockAnchor } from './protocol.ts';
+import { checkHello, FrameDecoder, FrameType, type ClockAnchor, type SensorLayer } from './protocol.ts';
 
 export interface CollectorClientHandlers {
   readonly onBatch: (batch: Buffer) => void;
@@ -14,6 +14,7 @@ export class CollectorClient {
   readonly decoder = new FrameDecoder();
   collectorPid = 0;
   anchor: ClockAnchor = { boottimeNs: 0n, wallMs: 0 };
+  sensor: SensorLayer = 'ebpf';
   #socket: Socket | null = null;
 
   /** Connects and waits for a valid HELLO; rejects with DE_SOURCE_UNAVAILABLE otherwise. */
@@ -49,6 +50,7 @@ export class CollectorClient {
             greeted = true;
             this.collectorPid = hello.pid;
             this.anchor = hello.anchor;
+            this.sensor = hello.sensor;
             clearTimeout(timer);
             resolve();
           } else if (f.type === FrameType.BATCH) {

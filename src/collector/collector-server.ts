@@ -4,7 +4,7 @@
 // beyond `maxQueuedBytes` are dropped and counted (reported in STATS and by the agent).
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeFrame, FrameType, helloFrame, type ClockAnchor } from './protocol.ts';
+import { encodeFrame, FrameType, helloFrame, type ClockAnchor, type SensorLayer } from './protocol.ts';
 
 export interface CollectorServerOptions {
   readonly socketPath: string;
@@ -12,6 +12,8 @@ export interface CollectorServerOptions {
   readonly maxQueuedBytes?: number;
   /** Read at each connection: the agent converts kernel times with it. */
   readonly clock?: () => ClockAnchor;
+  /** The kernel layer serving events (told to the agent in HELLO); settable once the sensor opened. */
+  sensor?: SensorLayer;
 }
 
 export interface CollectorServerCounters {
@@ -87,7 +89,7 @@ export class CollectorServer {
       if (this.#client === socket) this.#client = null;
     });
     socket.on('drain', () => this.#flush());
-    socket.write(helloFrame(process.pid, this.#options.clock?.()));
+    socket.write(helloFrame(process.pid, this.#options.clock?.(), this.#options.sensor));
     this.#flush();
   }
 

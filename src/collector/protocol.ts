@@ -39,8 +39,11 @@ export interface ClockAnchor {
   readonly wallMs: number;
 }
 
-export function helloFrame(pid: number, anchor: ClockAnchor = { boottimeNs: 0n, wallMs: 0 }): Buffer {
-  const hello = { magic: MAGIC, version: PROTOCOL_VERSION, pid, boottime_ns: String(anchor.boottimeNs), wall_ms: anchor.wallMs };
+/** Which kernel layer feeds the collector: the eBPF sensor, or the netlink process connector when eBPF cannot load. */
+export type SensorLayer = 'ebpf' | 'netlink';
+
+export function helloFrame(pid: number, anchor: ClockAnchor = { boottimeNs: 0n, wallMs: 0 }, sensor: SensorLayer = 'ebpf'): Buffer {
+  const hello = { magic: MAGIC, version: PROTOCOL_VERSION, pid, boottime_ns: String(anchor.boottimeNs), wall_ms: anchor.wallMs, sensor };
   return encodeFrame(FrameType.HELLO, Buffer.from(JSON.stringify(hello)));
 }
 
@@ -89,9 +92,9 @@ export class FrameDecoder {
 }
 
 /** Checks a HELLO frame; returns the collector's pid or a reason it is not acceptable. */
-export function checkHello(frame: Frame): { ok: true; pid: number; anchor: ClockAnchor } | { ok: false; reason: string } {
+export function checkHello(frame: Frame): { ok: true; pid: number; anchor: ClockAnchor; sensor: SensorLayer } | { ok: false; reason: string } {
   if (frame.type !== FrameType.HELLO) return { ok: false, reason: `expected HELLO, got frame type ${frame.type}` };
-  let hello: { magic?: unknown; version?: unknown; pid?: unknown; boottime_ns?: unknown; wall_ms?: unknown };
+  let hello: { magic?: unknown; version?: unknown; pid?: unknown; boottime_ns?: unknown; wall_ms?: unknown; sensor?: unknown };
   try {
     hello = JSON.parse(frame.payload.toString('utf8')) as typeof hello;
   } catch {
@@ -107,5 +110,6 @@ export function checkHello(frame: Frame): { ok: true; pid: number; anchor: Clock
   } catch {
     return { ok: false, reason: 'HELLO has a malformed clock anchor' };
   }
-  return { ok: true, pid: Number(hello.pid), anchor: { boottimeNs, wallMs: Number(hello.wall_ms ?? 0) } };
+  const sensor: SensorLayer = hello.sensor === 'netlink' ? 'netlink' : 'ebpf';
+  return { ok: true, pid: Number(hello.pid), anchor: { boottimeNs, wallMs: Number(hello.wall_ms ?? 0) }, sensor };
 }
