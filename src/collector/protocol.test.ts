@@ -31,7 +31,8 @@ test('an impossible length is fatal for the stream', () => {
 
 test('the handshake pins magic and version', () => {
   assert.deepEqual(checkHello({ type: FrameType.HELLO, payload: helloFrame(9, { boottimeNs: 2n ** 60n, wallMs: 5 }).subarray(9) }),
-    { ok: true, pid: 9, anchor: { boottimeNs: 2n ** 60n, wallMs: 5 } });
+    { ok: true, pid: 9, anchor: { boottimeNs: 2n ** 60n, wallMs: 5 }, sensor: 'ebpf' });
+  assert.equal((checkHello({ type: FrameType.HELLO, payload: helloFrame(9, undefined, 'netlink').subarray(9) }) as { sensor: string }).sensor, 'netlink');
   const other = encodeFrame(FrameType.HELLO, Buffer.from(JSON.stringify({ magic: 'daemoneye-collector', version: 99, pid: 1 })));
   const r = checkHello(new FrameDecoder().push(other)[0]!);
   assert.equal(r.ok, false);
