@@ -9,7 +9,7 @@ export const PATTERN_LIMITS = {
   /** Elements in one IN (...) set. */
   maxSetSize: 10_000,
   /** Comparisons in one pattern. */
-  maxComparisons: 10_000,
+  maxComparisons: 2_000,
   /** REPEATS n TIMES. */
   maxRepeats: 1_000,
   /** Characters in one MATCHES regex (after unescaping). */
