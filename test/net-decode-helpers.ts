@@ -3,7 +3,7 @@
 // carried. The decoders are then checked against tshark on the same file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer as createHttpServer, request } from 'node:http';
+import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { once } from 'node:events';
@@ -172,7 +172,7 @@ export async function startServers(): Promise<LoopbackServers> {
     s.on('error', () => {});
     s.end('hello over tls\n');
   });
-  const httpHandler = (req: { url?: string }, res: { writeHead(s: number, h: object): void; end(b: string): void }) => {
+  const httpHandler = (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(req.url?.startsWith('/missing') ? 404 : 200, { 'content-type': 'text/plain', connection: 'close' });
     res.end('ok\n');
   };
