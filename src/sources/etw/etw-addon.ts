@@ -1,0 +1,73 @@
+// Loads native/etw/build/Release/daemoneye_etw.node, built on Windows only (native/etw/binding.gyp).
+// Anywhere else, or when it is not built, DE_ETW_UNAVAILABLE says why and the agent keeps to scans.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+
+export interface EtwOpenOptions {
+  readonly sessionName: string;
+  /** Per-buffer KiB (ETW's BufferSize). Default 64. */
+  readonly bufferKb?: number;
+  readonly processKeywords?: number;
+  /** 0 leaves Microsoft-Windows-Kernel-Network off. */
+  readonly networkKeywords?: number;
+  /** Read each new process's command line (ProcessStart has none). Default true. */
+  readonly queryCommandLine?: boolean;
+}
+
+export interface EtwStats {
+  readonly records: number;
+  readonly batches: number;
+  /** Batches JS did not take in time (the addon never blocks ProcessTrace). */
+  readonly batchesDropped: number;
+  readonly decodeErrors: number;
+  readonly filtered: number;
+  /** RT_LostEvent records the session delivered (opcode 32/34 events, 33 buffers). */
+  readonly rtLostEvents: number;
+  readonly rtLostBuffers: number;
+  /** The session's own counters (ControlTrace QUERY): what ETW dropped before we saw it. */
+  readonly eventsLost: number;
+  readonly realTimeBuffersLost: number;
+  readonly logBuffersLost: number;
+  readonly buffersWritten: number;
+  readonly commandLines: number;
+  readonly commandLinesMissing: number;
+  readonly staleSessionReplaced: number;
+}
+
+export interface EtwAddon {
+  /** Throws errors with code DE_ETW_ACCESS / DE_ETW_SESSION / DE_ETW_ENABLE / DE_ETW_BUSY / DE_ETW_ARGS. */
+  open(options: EtwOpenOptions, onBatch: (records: unknown[]) => void): { sessionName: string; staleSessionReplaced: boolean; processKeywords: number; networkKeywords: number };
+  stats(): EtwStats;
+  /** Stops the session, lets ProcessTrace deliver what was written, joins the thread. Safe twice. */
+  close(): void;
+  querySession(name: string): { running: boolean; win32Error: number; eventsLost: number; realTimeBuffersLost: number };
+  isElevated(): boolean;
+  dosDevices(): Record<string, string>;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const ETW_ADDON_PATH = join(packageRoot, 'native', 'etw', 'build', 'Release', 'daemoneye_etw.node');
+
+export function loadEtwAddon(path: string = ETW_ADDON_PATH, platform: NodeJS.Platform = process.platform): EtwAddon {
+  if (platform !== 'win32') {
+    throw new DaemonEyeError('DE_ETW_UNAVAILABLE', `ETW is a Windows facility; this is ${platform}`);
+  }
+  if (!existsSync(path)) {
+    throw new DaemonEyeError('DE_ETW_UNAVAILABLE', `the ETW addon is not built: ${path} does not exist`);
+  }
+  try {
+    return createRequire(import.meta.url)(path) as EtwAddon;
+  } catch (e) {
+    throw new DaemonEyeError('DE_ETW_UNAVAILABLE', `the ETW addon ${path} failed to load: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** An error thrown by the addon carries its code; wrap it with our catalogue's hint. */
+export function etwError(e: unknown): DaemonEyeError {
+  const code = (e as { code?: string }).code;
+  const known = code === 'DE_ETW_ACCESS' || code === 'DE_ETW_SESSION' || code === 'DE_ETW_ENABLE' || code === 'DE_ETW_BUSY' ? code : 'DE_ETW_SESSION';
+  return new DaemonEyeError(known, (e as Error).message, { cause: e });
+}
