@@ -15,11 +15,19 @@ export function hourOfWeek(ms: number): number {
   return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
 }
 
+/**
+ * Paths with run-specific parts (CI job ids, build hashes, versions, pids) folded, so that
+ * /tmp/ci-job-48213/build.sh and /tmp/ci-job-48214/build.sh are one executable to the rarity models.
+ */
+export function foldPath(path: string): string {
+  return path.replace(/ \(deleted\)$/, '').replace(/[0-9a-f]{8,}(?:-[0-9a-f]{4,})*/gi, '#').replace(/\d+/g, '#');
+}
+
 export function extractFeatures(o: ProcessObservation): FeatureRow {
   const shape = argumentShape(o.command_line);
-  const exe = o.executable_path ?? `[${o.name}]`;
-  const parent = base(o.parent_path, o.parent_name);
-  const child = base(o.executable_path, o.name);
+  const exe = o.executable_path ? foldPath(o.executable_path) : `[${o.name}]`;
+  const parent = foldPath(base(o.parent_path, o.parent_name));
+  const child = foldPath(base(o.executable_path, o.name));
   const loc = locationClass(o.executable_path, o.file_exists);
   const numeric: Record<string, number> = {
     cmdline_length: o.command_line.length,

@@ -4,7 +4,10 @@
 //   the score: a weighted mean would average a web shell's 1.0 rarity down with unremarkable CPU.
 // - Fisher assumes independent p values. Models of one family read the same signal (a new binary is
 //   a new path, a new parent → child pair and a new user × executable at once), so multiplying them
-//   would count one fact three times; within a family we take min p × (models in the family).
+//   would count one fact three times; within a family we take the smallest p. We do not multiply it
+//   by the family size (Bonferroni): that corrects for independent tests, and these are nested
+//   (a never-seen path implies a never-seen pair), so it would only throw away resolution. The
+//   false-alert rate this gives is measured, not assumed (bench/analytics.ts).
 // - Models with weight 0 (too little history to reach the threshold) are left out entirely.
 import { calibrate } from './calibration.ts';
 
@@ -42,7 +45,7 @@ export function combine(scores: readonly WeightedP[]): { p: number; calibrated: 
     list.push(s.p);
     byFamily.set(s.family, list);
   }
-  const familyP = [...byFamily.values()].map((ps) => Math.min(1, Math.min(...ps) * ps.length));
+  const familyP = [...byFamily.values()].map((ps) => Math.min(1, ...ps));
   const p = fisher(familyP);
   return { p, calibrated: familyP.length === 0 ? 0 : calibrate(p), families: familyP.length };
 }

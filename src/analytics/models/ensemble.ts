@@ -19,7 +19,7 @@ export function defaultModels(options: { trees?: number } = {}): Model[] {
     new FrequencyModel('parent_child'),
     new FrequencyModel('executable_path'),
     new FrequencyModel('user_executable'),
-    new IsolationForestModel(LIVE_IFOREST_FEATURES, { trees: options.trees ?? 100 }),
+    new IsolationForestModel(LIVE_IFOREST_FEATURES, { trees: options.trees ?? 100, oneSided: true }),
     new BaselineModel(),
   ];
 }

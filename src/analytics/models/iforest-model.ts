@@ -25,6 +25,7 @@ interface FeatureStats { readonly p50: number; readonly p99: number; readonly p1
 
 interface State {
   readonly features: string[];
+  readonly oneSided?: boolean;
   readonly forest: SavedForest;
   readonly calibration: SavedCalibration;
   readonly stats: FeatureStats[];
@@ -37,11 +38,18 @@ export class IsolationForestModel implements Model {
   readonly features: string[];
   readonly trees: number;
   readonly sampleSize: number;
+  /**
+   * Security features are one-sided: a short, plain command line is not suspicious, a long encoded one
+   * is. With oneSided, values below the training median are raised to it, so the forest can only
+   * isolate rows on the high side (the CSV scorer leaves this off and matches scikit-learn).
+   */
+  readonly oneSided: boolean;
   #forest: IsolationForest | null = null;
   #calibration: Calibration | null = null;
   #stats: FeatureStats[] = [];
 
-  constructor(features: readonly string[], options: { name?: string; trees?: number; sampleSize?: number } = {}) {
+  constructor(features: readonly string[], options: { name?: string; trees?: number; sampleSize?: number; oneSided?: boolean } = {}) {
+    this.oneSided = options.oneSided ?? false;
     this.features = [...features];
     this.name = options.name ?? 'iforest';
     this.trees = options.trees ?? 100;
@@ -55,7 +63,8 @@ export class IsolationForestModel implements Model {
       const n = rows[i]!.numeric;
       for (let j = 0; j < d; j++) {
         const v = n[this.features[j]!];
-        data[i * d + j] = v === undefined || !Number.isFinite(v) ? (this.#stats[j]?.p50 ?? 0) : v;
+        const median = this.#stats[j]?.p50 ?? 0;
+        data[i * d + j] = v === undefined || !Number.isFinite(v) ? median : this.oneSided && v < median ? median : v;
       }
     }
     return data;
@@ -98,20 +107,20 @@ export class IsolationForestModel implements Model {
       const spread = Math.max(s.p99 - s.p50, s.p50 - s.p1, 1e-9);
       const name = FEATURE_NAMES[f] ?? f;
       if (v > s.p99) out.push({ k: (v - s.p99) / spread, c: { feature: f, value: round(v), text: `${name} ${round(v)} vs p99 ${round(s.p99)}`, weight: calibrated } });
-      else if (v < s.p1) out.push({ k: (s.p1 - v) / spread, c: { feature: f, value: round(v), text: `${name} ${round(v)} vs p1 ${round(s.p1)}`, weight: calibrated } });
+      else if (v < s.p1 && !this.oneSided) out.push({ k: (s.p1 - v) / spread, c: { feature: f, value: round(v), text: `${name} ${round(v)} vs p1 ${round(s.p1)}`, weight: calibrated } });
     });
     return out.sort((a, b) => b.k - a.k).slice(0, 3).map((o) => o.c);
   }
 
   save(): SavedModel {
     if (this.#forest === null || this.#calibration === null) throw new Error(`${this.name} is not fitted`);
-    const state: State = { features: this.features, forest: this.#forest.save(), calibration: this.#calibration.save(), stats: this.#stats };
+    const state: State = { features: this.features, oneSided: this.oneSided, forest: this.#forest.save(), calibration: this.#calibration.save(), stats: this.#stats };
     return { kind: this.kind, name: this.name, state };
   }
 
   static load(saved: SavedModel): IsolationForestModel {
     const s = saved.state as State;
-    const m = new IsolationForestModel(s.features, { name: saved.name, trees: s.forest.options.trees, sampleSize: s.forest.options.sampleSize });
+    const m = new IsolationForestModel(s.features, { name: saved.name, trees: s.forest.options.trees, sampleSize: s.forest.options.sampleSize, oneSided: s.oneSided ?? false });
     m.#forest = IsolationForest.load(s.forest);
     m.#calibration = Calibration.load(s.calibration);
     m.#stats = s.stats;
@@ -122,7 +131,7 @@ export class IsolationForestModel implements Model {
     return {
       name: this.name, kind: this.kind, family: this.family, trainingRows: this.#calibration?.trainingRows ?? 0,
       ceiling: this.#calibration?.ceiling ?? 0,
-      params: { features: this.features, trees: this.trees, sample_size: this.sampleSize, seed: this.#forest?.options.seed ?? null },
+      params: { features: this.features, one_sided: this.oneSided, trees: this.trees, sample_size: this.sampleSize, seed: this.#forest?.options.seed ?? null },
     };
   }
 }
