@@ -25,6 +25,8 @@ import { AgentLock } from './agent-lock.ts';
 import { Ledger, openLedgerKey } from '../ledger/index.ts';
 import { canonicalize } from '../ledger/canonical-json.ts';
 import type { Logger } from './logger.ts';
+import { centerReporter, withCenterSink } from '../center-client/agent-wiring.ts';
+import type { CenterReporter } from '../center-client/center-reporter.ts';
 
 export interface CycleReport {
   readonly scanId: number;
@@ -59,6 +61,8 @@ export class Agent {
   readonly #delivery: Delivery;
   readonly #ledger: Ledger;
   readonly #kernel: KernelEvents;
+  /** Heartbeat, object pull and outbox bound when the data dir is enrolled with a center. */
+  readonly #reporter: CenterReporter | null;
   readonly #headsQuery;
   #detecting: Promise<unknown> = Promise.resolve();
   #kernelPassQueued = false;
@@ -84,8 +88,10 @@ export class Agent {
     const key = openLedgerKey(dataDir);
     for (const note of key.notes) log.warn('audit ledger key', { note });
     this.#ledger = new Ledger(this.#db, { signer: key.signer });
-    this.#delivery = new Delivery(this.#db, config, dataDir, log, (sink, alertIds, error) =>
+    const delivered = withCenterSink(config, dataDir);
+    this.#delivery = new Delivery(this.#db, delivered, dataDir, log, (sink, alertIds, error) =>
       this.#audit('sink_dead_letter', { sink, alert_ids: alertIds, error }));
+    this.#reporter = centerReporter(delivered, dataDir, this.#db, log, this.host, () => this.counters());
     // The alert, its outbox rows and its ledger entry commit in one transaction.
     this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => {
       this.#delivery.enqueue(alert, now);
@@ -132,7 +138,9 @@ export class Agent {
    */
   async runOnce(drainMs = 30_000): Promise<CycleReport> {
     const report = await this.#process(await this.#source.scan());
+    this.#reporter?.enforceBound();
     await this.#delivery.pump.drain(drainMs);
+    await this.#reporter?.beat().catch((e: unknown) => this.#log.warn('center heartbeat failed', { reason: (e as Error).message }));
     return report;
   }
 
@@ -143,6 +151,7 @@ export class Agent {
   async run(signal: AbortSignal, onCycle: (r: CycleReport) => void = () => {}): Promise<void> {
     const bus = new BoundedQueue<ProcessScan>(2);
     this.#delivery.pump.start();
+    this.#reporter?.start();
     if (this.#config.enterprise.kernel_monitoring.enable_ebpf) await this.#kernel.start();
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
@@ -171,6 +180,7 @@ export class Agent {
     for (const d of this.#detectors) await d.close();
     this.#checkpoint(true); // a clean stop signs everything recorded so far
     await this.#source.stop();
+    await this.#reporter?.stop();
     await this.#delivery.close();
     this.#db.close();
     this.#lock.release();

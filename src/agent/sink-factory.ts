@@ -15,6 +15,7 @@ import { StdoutSink } from '../sinks/stdout-sink.ts';
 import { SyslogSink } from '../sinks/syslog-sink.ts';
 import { readTlsFiles } from '../sinks/tls-files.ts';
 import { WebhookSink } from '../sinks/webhook-sink.ts';
+import { CenterSink } from '../center-client/center-sink.ts';
 import type { Logger } from './logger.ts';
 
 export interface SinkContext {
@@ -114,6 +115,8 @@ export function createSink(config: SinkConfig, context: SinkContext): Sink {
         ...(tls ? { tls } : {}),
       });
     }
+    case 'center':
+      return new CenterSink({ name: config.name, identityDir: file(config.identity_dir), dataDir: context.dataDir, timeoutMs: config.timeout_ms, url: config.url });
   }
 }
 

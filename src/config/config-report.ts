@@ -20,7 +20,7 @@ export interface FeatureStatus {
 /** Keys of FEATURES whose feature is implemented in this build. */
 export const ACTIVE_FEATURES: ReadonlySet<string> = new Set<string>(['enterprise.kernel_monitoring.enable_ebpf']);
 /** Sink `type`s implemented in this build (src/agent/sink-factory.ts builds each). */
-export const ACTIVE_SINK_TYPES: ReadonlySet<string> = new Set<string>(SINK_TYPES);
+export const ACTIVE_SINK_TYPES: ReadonlySet<string> = new Set<string>([...SINK_TYPES, 'center']);
 
 export const NOT_ACTIVE_NOTE = 'not active in this build yet (accepted and validated)';
 

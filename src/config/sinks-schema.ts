@@ -187,7 +187,26 @@ const elasticsearch = z.strictObject({
   .refine((s) => (s.username === undefined) === (s.password === undefined), { message: 'username and password go together', path: ['password'] })
   .refine(pairedClientCert, PAIRED);
 
-const VARIANTS = [stdout, jsonlFile, webhook, syslog, cef, email, splunkHec, elasticsearch] as const;
+/**
+ * `center`: the agent's security center (src/center-client/). Added by the agent on its own once
+ * the data dir is enrolled (`daemoneye enroll`); configure it only to tune it. Not in SINK_TYPES,
+ * the list of destinations a user adds by hand.
+ */
+export const CENTER_SINK_TYPE = 'center';
+const center = z.strictObject({
+  type: z.literal(CENTER_SINK_TYPE), ...COMMON,
+  batch_size: int(1, 10_000, 1000),
+  rate_limit_per_minute: int(1, 10_000_000, 1_000_000),
+  /** The identity written by `daemoneye enroll` (relative to agent.data_dir). */
+  identity_dir: text().default('identity'),
+  /** Overrides the center URL recorded at enrolment (a load balancer in front of several centers). */
+  url: endpoint().optional(),
+  heartbeat_interval: int(5, 3600, 30),
+  /** Alerts waiting for the center beyond this are shed (oldest, lowest severity first) and counted. */
+  max_outbox: int(100, 100_000_000, 1_000_000),
+});
+
+const VARIANTS = [stdout, jsonlFile, webhook, syslog, cef, email, splunkHec, elasticsearch, center] as const;
 
 /** Every key any sink type accepts, for schema-info.ts (see the top of this file). */
 function mergedView(): Record<string, unknown> {

@@ -1,0 +1,42 @@
+// How an enrolled agent reports to its center with no configuration: when DATA_DIR/identity holds
+// an agent identity, a `center` sink is added to alerting.sinks (unless one is configured) and a
+// CenterReporter runs beside it. Called by the composition root (src/agent/agent.ts).
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from '../agent/logger.ts';
+import type { DaemonEyeConfig } from '../config/schema.ts';
+import { CENTER_SINK_TYPE, sinkSchema, type SinkConfig } from '../config/sinks-schema.ts';
+import type { Db } from '../store/open-store.ts';
+import { CenterReporter } from './center-reporter.ts';
+import { hasIdentity, identityFileSchema } from './identity.ts';
+import { readFileSync } from 'node:fs';
+
+type CenterSinkConfig = Extract<SinkConfig, { type: 'center' }>;
+
+function centerSink(config: DaemonEyeConfig): CenterSinkConfig | undefined {
+  return config.alerting.sinks.find((s): s is CenterSinkConfig => s.type === CENTER_SINK_TYPE);
+}
+
+function enrolledAsAgent(dir: string): boolean {
+  if (!hasIdentity(dir)) return false;
+  try {
+    return identityFileSchema.parse(JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8'))).role === 'agent';
+  } catch {
+    return false;
+  }
+}
+
+/** The config with a `center` sink when this data dir is enrolled as an agent and none is configured. */
+export function withCenterSink(config: DaemonEyeConfig, dataDir: string): DaemonEyeConfig {
+  if (centerSink(config) !== undefined || !enrolledAsAgent(join(dataDir, 'identity'))) return config;
+  const sink = { ...(sinkSchema.parse({ type: CENTER_SINK_TYPE }) as CenterSinkConfig), name: 'center' };
+  return { ...config, alerting: { ...config.alerting, sinks: [...config.alerting.sinks, sink] } };
+}
+
+export function centerReporter(config: DaemonEyeConfig, dataDir: string, db: Db, log: Logger, host: string, counters: () => Record<string, number>): CenterReporter | null {
+  const sink = centerSink(config);
+  if (sink === undefined || !sink.enabled) return null;
+  const identityDir = isAbsolute(sink.identity_dir) ? sink.identity_dir : join(dataDir, sink.identity_dir);
+  return new CenterReporter({
+    dataDir, identityDir, sinkName: sink.name, heartbeatSeconds: sink.heartbeat_interval, maxOutbox: sink.max_outbox, host, counters,
+  }, db, log);
+}

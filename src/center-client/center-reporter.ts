@@ -1,0 +1,144 @@
+// The agent's side of the center besides alerts: a heartbeat every heartbeat_interval seconds
+// (health, outbox depth, what was shed, the latest signed audit checkpoint), the pull of authored
+// objects (rules, indicator sets, config) by revision, certificate renewal before expiry, and the
+// bound on the center sink's outbox. While the center is down the agent keeps detecting; alerts
+// wait in the outbox, and past max_outbox the oldest lowest-severity ones are shed, counted, and
+// the count is reported at the next heartbeat (the alerts stay in the local store).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../agent/logger.ts';
+import { latestCheckpoint } from '../ledger/index.ts';
+import type { Db } from '../store/open-store.ts';
+import { VERSION } from '../version.ts';
+import { CenterHttp } from './center-http.ts';
+import { renew, renewalDue } from './enroll.ts';
+import { loadIdentity, type Identity } from './identity.ts';
+
+export interface ReporterOptions {
+  readonly dataDir: string;
+  readonly identityDir: string;
+  readonly sinkName: string;
+  readonly heartbeatSeconds: number;
+  readonly maxOutbox: number;
+  readonly host: string;
+  readonly counters: () => Record<string, number>;
+}
+
+interface ClientState {
+  shed_alerts: number;
+  objects_revision: number;
+}
+
+const SHED = `DELETE FROM alert_outbox WHERE sink = @sink AND alert_id IN (
+  SELECT o.alert_id FROM alert_outbox o JOIN alerts a USING (alert_id) WHERE o.sink = @sink
+  ORDER BY CASE a.severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END, o.alert_id LIMIT @n)`;
+
+export class CenterReporter {
+  readonly #o: ReporterOptions;
+  readonly #db: Db;
+  readonly #log: Logger;
+  readonly #statePath: string;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(o: ReporterOptions, db: Db, log: Logger) {
+    this.#o = o;
+    this.#db = db;
+    this.#log = log;
+    this.#statePath = join(o.dataDir, 'center-client.json');
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.#stopped) return;
+      this.#running = this.beat().catch((e: unknown) => this.#log.warn('center heartbeat failed', { reason: (e as Error).message }));
+      void this.#running.then(() => {
+        if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.heartbeatSeconds * 1000 * (0.9 + Math.random() * 0.2));
+      });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #state(): ClientState {
+    try {
+      return { shed_alerts: 0, objects_revision: 0, ...(JSON.parse(readFileSync(this.#statePath, 'utf8')) as Partial<ClientState>) };
+    } catch {
+      return { shed_alerts: 0, objects_revision: 0 };
+    }
+  }
+
+  #saveState(s: ClientState): void {
+    const tmp = `${this.#statePath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s) + '\n');
+    renameSync(tmp, this.#statePath);
+  }
+
+  /** Enforces the outbox bound; returns how many alerts were shed now. */
+  enforceBound(): number {
+    const pending = this.pending();
+    const over = pending - this.#o.maxOutbox;
+    if (over <= 0) return 0;
+    const shed = this.#db.prepare(SHED).run({ sink: this.#o.sinkName, n: over }).changes;
+    const s = this.#state();
+    s.shed_alerts += shed;
+    this.#saveState(s);
+    this.#log.warn('center outbox full: alerts shed (kept in the local store, not sent)', { shed, total_shed: s.shed_alerts, max_outbox: this.#o.maxOutbox });
+    return shed;
+  }
+
+  pending(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM alert_outbox WHERE sink = ?').get(this.#o.sinkName) as { n: number }).n;
+  }
+
+  /** One round: bound, renew if due, heartbeat, pull objects. */
+  async beat(): Promise<void> {
+    this.enforceBound();
+    let identity: Identity = loadIdentity(this.#o.identityDir);
+    if (renewalDue(identity)) {
+      identity = await renew(identity);
+      this.#log.info('center certificate renewed', { id: identity.id, not_after: identity.notAfter.toISOString() });
+    }
+    const http = CenterHttp.forIdentity(identity);
+    try {
+      const state = this.#state();
+      const cp = latestCheckpoint(this.#db);
+      const hb = await http.json<{ objects_revision: number }>('POST', '/api/v1/heartbeat', {
+        agent_id: identity.id, host: this.#o.host, version: VERSION, outbox_pending: this.pending(), shed_alerts: state.shed_alerts,
+        health: this.#o.counters(),
+        checkpoint: cp === null ? null : {
+          tree_size: cp.treeSize,
+          note: JSON.stringify({ tree_size: cp.treeSize, root_hash: cp.rootHash.toString('hex'), signed_at: cp.signedAt, key_id: cp.keyId, signature: cp.signature.toString('base64') }),
+        },
+      });
+      if (hb.objects_revision > state.objects_revision) await this.#pull(http, state);
+    } finally {
+      http.close();
+    }
+  }
+
+  /** Pulls changed objects in bounded batches into DATA_DIR/center-objects/KIND/ID.json. */
+  async #pull(http: CenterHttp, state: ClientState): Promise<void> {
+    for (;;) {
+      const page = await http.json<{ objects: { kind: string; object_id: string; version: number; revision: number; deleted: boolean; body: unknown }[]; next_since: number; more: boolean }>(
+        'GET', `/api/v1/objects?since=${state.objects_revision}&limit=500`);
+      for (const o of page.objects) {
+        const dir = join(this.#o.dataDir, 'center-objects', o.kind);
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `${o.object_id}.json`);
+        writeFileSync(`${file}.tmp`, JSON.stringify({ id: o.object_id, version: o.version, revision: o.revision, deleted: o.deleted, body: o.body }, null, 2) + '\n');
+        renameSync(`${file}.tmp`, file);
+      }
+      state.objects_revision = page.next_since;
+      this.#saveState(state);
+      if (page.objects.length > 0) this.#log.info('pulled from center', { objects: page.objects.length, revision: page.next_since });
+      if (!page.more) return;
+    }
+  }
+}
