@@ -10,6 +10,7 @@ import { formatRows, parseFormat } from '../output.ts';
 import { OutboxStore } from '../../outbox/outbox-store.ts';
 import { Ledger } from '../../ledger/index.ts';
 import { userInfo } from 'node:os';
+import { listRemoteAlerts } from '../../center-client/remote-alerts.ts';
 
 /** "30m", "24h", "7d" before now, or an ISO date/time. */
 export function parseSince(v: string, now = Date.now()): number {
@@ -35,14 +36,26 @@ export function registerAlerts(program: Command): void {
     .option('--status <status>', 'open | acknowledged | resolved | false_positive')
     .option('--limit <n>', 'at most this many', '200')
     .option('-f, --format <format>', 'table | json | csv')
+    .option('--center <url>', "the fleet's alerts at this security center (with the analyst identity in --data-dir)")
+    .option('--search <text>', 'with --center: text in the summary, rule or host')
     .addHelpText('after', `
 Examples:
   daemoneye alerts list --since 24h --severity high
   daemoneye alerts list --rule DE-LNX-0001 --format json
-  daemoneye alerts list --status open --format csv > open-alerts.csv`)
-    .action((opts: { since?: string; severity?: string; rule?: string; status?: string; limit: string; format?: string }, cmd: Command) => {
+  daemoneye alerts list --status open --format csv > open-alerts.csv
+  daemoneye alerts list --center https://center:8443 --data-dir /var/lib/daemoneye-center --severity high`)
+    .action(async (opts: { since?: string; severity?: string; rule?: string; status?: string; limit: string; format?: string; center?: string; search?: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const format = parseFormat(opts.format ?? global.format ?? 'table');
+      if (opts.center !== undefined) {
+        const rows = await listRemoteAlerts(buildContext(global).dataDir, opts.center, {
+          since: opts.since === undefined ? undefined : parseSince(opts.since), severity: opts.severity, rule: opts.rule,
+          status: opts.status, q: opts.search, limit: Number(opts.limit),
+        });
+        const brief = format === 'table' ? rows.map((a) => ({ id: a['id'], first_seen: a['first_seen'], severity: a['severity'], rule: a['rule_id'], host: a['host'], summary: a['summary'], status: a['status'], assignee: a['assignee'] })) : rows;
+        process.stdout.write(formatRows(brief, format));
+        return;
+      }
       const where: string[] = [];
       const args: unknown[] = [];
       if (opts.since !== undefined) {
