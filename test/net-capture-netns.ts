@@ -3,7 +3,7 @@
 // parallel do not share a route: never the host's own network. Traffic sent from the namespace to
 // the root end's address crosses the veth and is captured there.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface VethPair {
   readonly ns: string;
@@ -45,6 +45,9 @@ export function createVethPair(tag: string, block: number): VethPair {
     ip('netns', 'add', ns);
     ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
     ip('link', 'set', nsIf, 'netns', ns);
+    // No IPv6 on the pair: router solicitations and MLD reports would mix into what tests count.
+    writeFileSync(`/proc/sys/net/ipv6/conf/${hostIf}/disable_ipv6`, '1');
+    execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', `echo 1 > /proc/sys/net/ipv6/conf/${nsIf}/disable_ipv6`]);
     ip('addr', 'add', `${hostIp}/30`, 'dev', hostIf);
     ip('link', 'set', hostIf, 'up');
     ip('-n', ns, 'addr', 'add', `${nsIp}/30`, 'dev', nsIf);

@@ -1,5 +1,6 @@
-# Built by scripts/build-native.sh (after the eBPF addon): native/pcap/build/Release/
+# Built by scripts/build-native.sh (after the eBPF addon, whose vmlinux.h flow.bpf.c uses):
 #   daemoneye_pcap.node  libpcap capture and offline reading (pcap-addon.c)
+#   daemoneye_xdp.node   XDP flow accounting (../xdp/xdp-addon.c + build/gen/flow.skel.h)
 {
   "targets": [
     {
@@ -8,6 +9,13 @@
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       # Debian's libpcap0.8, linked dynamically so security updates apply.
       "libraries": ["-lpcap", "-lpthread"]
+    },
+    {
+      "target_name": "daemoneye_xdp",
+      "sources": ["../xdp/xdp-addon.c"],
+      "include_dirs": ["../xdp", "build/gen"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]
 }

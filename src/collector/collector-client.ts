@@ -2,11 +2,15 @@
 // and hands batches on. Corrupted frames are counted, never decoded.
 import { connect, type Socket } from 'node:net';
 import { DaemonEyeError } from '../errors/catalogue.ts';
-import { checkHello, FrameDecoder, FrameType, type ClockAnchor, type SensorLayer } from './protocol.ts';
+import { checkHello, decodePacketsPayload, FrameDecoder, FrameType, type ClockAnchor, type SensorLayer } from './protocol.ts';
 
 export interface CollectorClientHandlers {
   readonly onBatch: (batch: Buffer) => void;
   readonly onStats?: (stats: Record<string, number>) => void;
+  /** PACKETS frames: a packet batch and its link type (the batch is the frame's own memory). */
+  readonly onPackets?: (linktype: number, batch: Buffer) => void;
+  /** FLOWS frames: XDP flow counter records. */
+  readonly onFlows?: (records: Buffer) => void;
   readonly onClose?: (reason: string) => void;
 }
 
@@ -55,6 +59,11 @@ export class CollectorClient {
             resolve();
           } else if (f.type === FrameType.BATCH) {
             handlers.onBatch(f.payload);
+          } else if (f.type === FrameType.PACKETS) {
+            const p = decodePacketsPayload(f.payload);
+            if (p !== null) handlers.onPackets?.(p.linktype, p.data);
+          } else if (f.type === FrameType.FLOWS) {
+            handlers.onFlows?.(f.payload);
           } else if (f.type === FrameType.STATS) {
             handlers.onStats?.(JSON.parse(f.payload.toString('utf8')) as Record<string, number>);
           }

@@ -4,7 +4,7 @@
 // beyond `maxQueuedBytes` are dropped and counted (reported in STATS and by the agent).
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeFrame, FrameType, helloFrame, type ClockAnchor, type SensorLayer } from './protocol.ts';
+import { encodeFrame, encodePacketsFrame, FrameType, helloFrame, type ClockAnchor, type SensorLayer } from './protocol.ts';
 
 export interface CollectorServerOptions {
   readonly socketPath: string;
@@ -12,8 +12,6 @@ export interface CollectorServerOptions {
   readonly maxQueuedBytes?: number;
   /** Read at each connection: the agent converts kernel times with it. */
   readonly clock?: () => ClockAnchor;
-  /** The kernel layer serving events (told to the agent in HELLO); settable once the sensor opened. */
-  sensor?: SensorLayer;
 }
 
 export interface CollectorServerCounters {
@@ -26,6 +24,8 @@ export interface CollectorServerCounters {
 export class CollectorServer {
   readonly counters: CollectorServerCounters = { batches_sent: 0, bytes_sent: 0, batches_dropped: 0, clients: 0 };
   readonly #options: CollectorServerOptions;
+  /** The kernel layer serving events, told to each agent in HELLO: set it once the sensor opened. */
+  sensor: SensorLayer = 'ebpf';
   readonly #queue: Buffer[] = [];
   #queuedBytes = 0;
   #server: Server | null = null;
@@ -54,7 +54,20 @@ export class CollectorServer {
 
   /** A batch of raw records from the kernel: sent now, queued, or dropped (counted) when the queue is full. */
   offer(batch: Buffer): void {
-    const frame = encodeFrame(FrameType.BATCH, batch);
+    this.#offerFrame(encodeFrame(FrameType.BATCH, batch));
+  }
+
+  /** A packet batch from the capture thread, forwarded unchanged with its link type (PACKETS). */
+  offerPackets(linktype: number, batch: Buffer): void {
+    this.#offerFrame(encodePacketsFrame(linktype, batch));
+  }
+
+  /** XDP flow counter records (FLOWS). */
+  offerFlows(records: Buffer): void {
+    this.#offerFrame(encodeFrame(FrameType.FLOWS, records));
+  }
+
+  #offerFrame(frame: Buffer): void {
     if (this.#client !== null && this.#queue.length === 0 && this.#client.writableLength < (this.#options.maxQueuedBytes ?? 64 << 20)) {
       this.#send(frame);
       return;
@@ -89,7 +102,7 @@ export class CollectorServer {
       if (this.#client === socket) this.#client = null;
     });
     socket.on('drain', () => this.#flush());
-    socket.write(helloFrame(process.pid, this.#options.clock?.(), this.#options.sensor));
+    socket.write(helloFrame(process.pid, this.#options.clock?.(), this.sensor));
     this.#flush();
   }
 

@@ -8,14 +8,18 @@
 //   HELLO    payload = JSON {"magic":"daemoneye-collector","version":1,"pid":N,"boottime_ns":"…","wall_ms":N}
 //            (the clock anchor: kernel records carry CLOCK_BOOTTIME, which the agent converts with it)
 //   BATCH    payload = raw kernel records (src/sources/ebpf/records.ts decodes them)
-//   STATS    payload = JSON counters of the collector (kernel drops, records, batches)
+//   STATS    payload = JSON counters of the collector (kernel drops, records, batches; pcap_* for capture)
+//   PACKETS  payload = linktype:u32le + a packet batch, unchanged (src/sources/pcap/batch-format.ts)
+//   FLOWS    payload = XDP flow counter records (src/sources/pcap/flow-records.ts)
+// PACKETS and FLOWS travel on the collector's packet socket (collector-net.sock), so a burst of
+// packets never queues ahead of kernel events. Agents ignore frame types they do not know.
 import { crc32 } from 'node:zlib';
 
 export const PROTOCOL_VERSION = 1;
 export const MAGIC = 'daemoneye-collector';
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-export const FrameType = { HELLO: 1, BATCH: 2, STATS: 3 } as const;
+export const FrameType = { HELLO: 1, BATCH: 2, STATS: 3, PACKETS: 4, FLOWS: 5 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 
 export interface Frame {
@@ -31,6 +35,23 @@ export function encodeFrame(type: FrameTypeCode, payload: Buffer): Buffer {
   // The checksum covers type + payload; crc32 continues from the type byte, so the batch is copied once.
   head.writeUInt32LE(crc32(payload, crc32(head.subarray(8, 9))), 4);
   return Buffer.concat([head, payload]);
+}
+
+/** A PACKETS frame: the link type ahead of the batch, one copy of the batch (as encodeFrame). */
+export function encodePacketsFrame(linktype: number, batch: Buffer): Buffer {
+  if (batch.length + 5 > MAX_FRAME_BYTES) throw new RangeError(`packet batch of ${batch.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const head = Buffer.allocUnsafe(13);
+  head.writeUInt32LE(batch.length + 5, 0);
+  head.writeUInt8(FrameType.PACKETS, 8);
+  head.writeUInt32LE(linktype >>> 0, 9);
+  head.writeUInt32LE(crc32(batch, crc32(head.subarray(8, 13))), 4);
+  return Buffer.concat([head, batch]);
+}
+
+/** Splits a PACKETS payload; the batch shares the payload's memory (no copy). */
+export function decodePacketsPayload(payload: Buffer): { linktype: number; data: Buffer } | null {
+  if (payload.length < 4) return null;
+  return { linktype: payload.readUInt32LE(0), data: payload.subarray(4) };
 }
 
 export interface ClockAnchor {

@@ -4,3 +4,8 @@ import { join } from 'node:path';
 export function collectorSocketPath(dataDir: string): string {
   return join(dataDir, 'collector.sock');
 }
+
+/** The collector's packet socket (PACKETS, FLOWS): apart from kernel events so bursts cannot delay them. */
+export function collectorPacketSocketPath(dataDir: string): string {
+  return join(dataDir, 'collector-net.sock');
+}
