@@ -6,9 +6,9 @@
 // Like the reference, it carries all candidate bindings bottom-up; a budget bounds them so a pattern
 // such as `[a:x=1] REPEATS 1000 TIMES` over large data fails with DE_STIX_MATCH_LIMIT, not a hang.
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import type { CompiledComparison, CompiledExpr, CompiledObservation, CompiledPattern } from './compile.ts';
+import type { CompiledObservation, CompiledPattern } from './compile.ts';
 import type { Observation } from './observed-data.ts';
-import { selectValues } from './select.ts';
+import { expressionRoots } from './evaluate.ts';
 
 /** A binding: one observation index per [...] in the pattern (null where an OR side was not used). */
 type Binding = readonly (number | null)[];
@@ -23,10 +23,12 @@ export interface ObservedMatch {
 
 class BindingMatcher {
   private readonly observations: readonly Observation[];
+  private readonly eager: boolean;
   private work = 0;
 
-  constructor(observations: readonly Observation[]) {
+  constructor(observations: readonly Observation[], eager: boolean) {
     this.observations = observations;
+    this.eager = eager;
   }
 
   private spend(n: number): void {
@@ -34,38 +36,6 @@ class BindingMatcher {
     if (this.work > MAX_BINDINGS) {
       throw new DaemonEyeError('DE_STIX_MATCH_LIMIT', `matching needed more than ${MAX_BINDINGS} candidate bindings`);
     }
-  }
-
-  /** Root SCO ids in observation `obs` for which the comparison holds. */
-  private rootsFor(cmp: CompiledComparison, obs: Observation): Set<string> {
-    const out = new Set<string>();
-    const resolve = (id: string) => obs.objects.get(id);
-    for (const [id, object] of obs.objects) {
-      if (object.type !== cmp.path.objectType) continue;
-      const values = selectValues(object, cmp.path.steps, resolve);
-      if (cmp.exists) {
-        if ((values.length > 0) === cmp.test(undefined)) out.add(id);
-        continue;
-      }
-      for (const v of values) {
-        if (cmp.test(v)) { out.add(id); break; }
-      }
-    }
-    return out;
-  }
-
-  private evalExpr(e: CompiledExpr, obs: Observation): Set<string> {
-    if (e.kind === 'cmp') return this.rootsFor(e.cmp, obs);
-    const left = this.evalExpr(e.left, obs);
-    if (e.kind === 'and') {
-      // No short cut when the left side is empty: the reference evaluates both sides, so an error
-      // in the data (a malformed timestamp) is reported the same way here.
-      const right = this.evalExpr(e.right, obs);
-      for (const id of left) if (!right.has(id)) left.delete(id);
-      return left;
-    }
-    for (const id of this.evalExpr(e.right, obs)) left.add(id);
-    return left;
   }
 
   private size(e: CompiledObservation): number {
@@ -87,7 +57,7 @@ class BindingMatcher {
       case 'observation': {
         const out: Binding[] = [];
         for (let i = 0; i < this.observations.length; i += 1) {
-          if (this.evalExpr(e.expr, this.observations[i]!).size > 0) out.push([i]);
+          if (expressionRoots(e.expr, this.observations[i]!, this.eager).size > 0) out.push([i]);
         }
         this.spend(out.length);
         return out;
@@ -178,8 +148,9 @@ class BindingMatcher {
   }
 }
 
-export function matchObservations(pattern: CompiledPattern, observations: readonly Observation[]): ObservedMatch {
-  const matcher = new BindingMatcher(observations);
+/** `eager` (default) evaluates every comparison as the reference does; live matching passes false. */
+export function matchObservations(pattern: CompiledPattern, observations: readonly Observation[], eager = true): ObservedMatch {
+  const matcher = new BindingMatcher(observations, eager);
   const found = matcher.bindings(pattern.root);
   if (found.length === 0) return { matched: false, observedDataIds: [] };
   const ids: string[] = [];

@@ -1,0 +1,256 @@
+// Real-time matching of indicators against agent events. Indicators are compiled once and their
+// leaves (each `[...]`) indexed by anchors: equality on a property goes to one hash map keyed by
+// (object path, value) — hashes, names, IPs, domains, URLs alike —, ISSUBSET ranges to a prefix
+// trie per path, `LIKE '%.domain'` to a suffix map. Per event, the cost is one lookup per indexed
+// property the event has, plus the verification of the few candidates: it does not grow with the
+// number of simple indicators. Leaves with no anchor (MATCHES, NOT, !=, ranges…) are evaluated for
+// events that carry their object types. Multi-observation patterns (AND/OR/FOLLOWEDBY between
+// observations, WITHIN, REPEATS, START/STOP) keep a bounded, expiring buffer per indicator.
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+import { parseIp } from '../pattern/ip.ts';
+import { expressionRoots } from '../pattern/evaluate.ts';
+import { matchObservations } from '../pattern/match-observed.ts';
+import type { Observation } from '../pattern/observed-data.ts';
+import { selectValues } from '../pattern/select.ts';
+import { eventObservation, type AgentEvent } from './event-observation.ts';
+import { IpTrie } from './ip-trie.ts';
+import { compileIndicator, type IndicatorInfo, type Leaf, type LiveIndicator, type PathSpec } from './live-indicator.ts';
+import { WindowState } from './window-state.ts';
+
+export interface MatcherOptions {
+  /** How long events stay buffered for patterns without an outer WITHIN (ms). */
+  readonly defaultHorizonMs?: number;
+  /** Events buffered per multi-observation indicator. */
+  readonly maxBufferedPerIndicator?: number;
+  /** Indicators with live window state at once (least recently used state is dropped beyond it). */
+  readonly maxActiveWindows?: number;
+}
+
+export interface IndicatorMatch {
+  readonly indicator: IndicatorInfo;
+  /** The matched observables: the STIX objects of the event(s) that satisfied the pattern. */
+  readonly observables: readonly Readonly<Record<string, unknown>>[];
+  /** `table:id` of each event in the match. */
+  readonly events: readonly string[];
+  readonly time: number;
+}
+
+export interface LoadResult {
+  readonly loaded: number;
+  readonly rejected: readonly { readonly id: string; readonly code: string; readonly message: string }[];
+}
+
+interface PathIndex {
+  readonly spec: PathSpec;
+  eq: boolean;
+  readonly cidr: IpTrie<Leaf>;
+  readonly suffix: Map<string, Leaf[]>;
+}
+
+export class IntelMatcher {
+  readonly #opts: Required<MatcherOptions>;
+  #eq = new Map<string, Leaf[]>();
+  /** Indexed paths by object type: what to read from an event's objects. */
+  #paths = new Map<string, Map<string, PathIndex>>();
+  /** Leaves without anchors, by object type. */
+  #fallback = new Map<string, Leaf[]>();
+  #indicators: LiveIndicator[] = [];
+  #windows: WindowState;
+  #seq = 0;
+  readonly counters = { events: 0, candidates: 0, verified: 0, matches: 0, window_errors: 0, data_errors: 0 };
+
+  constructor(opts: MatcherOptions = {}) {
+    this.#opts = {
+      defaultHorizonMs: opts.defaultHorizonMs ?? 3_600_000,
+      maxBufferedPerIndicator: opts.maxBufferedPerIndicator ?? 256,
+      maxActiveWindows: opts.maxActiveWindows ?? 10_000,
+    };
+    this.#windows = new WindowState(this.#opts.maxBufferedPerIndicator, this.#opts.maxActiveWindows);
+  }
+
+  get size(): number {
+    return this.#indicators.length;
+  }
+
+  get stats(): { indicators: number; simple: number; windowed: number; fallbackLeaves: number; activeWindows: number } {
+    let simple = 0;
+    for (const i of this.#indicators) if (i.simple) simple += 1;
+    let fallback = 0;
+    for (const l of this.#fallback.values()) fallback += l.length;
+    return { indicators: this.#indicators.length, simple, windowed: this.#indicators.length - simple, fallbackLeaves: fallback, activeWindows: this.#windows.active };
+  }
+
+  /** Replaces the loaded indicators (a reload keeps no window state of removed or changed ones). */
+  load(indicators: readonly IndicatorInfo[]): LoadResult {
+    this.#eq = new Map();
+    this.#paths = new Map();
+    this.#fallback = new Map();
+    this.#indicators = [];
+    const rejected: { id: string; code: string; message: string }[] = [];
+    for (const info of indicators) {
+      let live: LiveIndicator;
+      try {
+        live = compileIndicator(info, this.#opts.defaultHorizonMs);
+      } catch (e) {
+        if (!(e instanceof DaemonEyeError)) throw e;
+        rejected.push({ id: info.id, code: e.code, message: e.message });
+        continue;
+      }
+      this.#indicators.push(live);
+      for (const leaf of live.leaves) this.#indexLeaf(leaf);
+    }
+    this.#windows.retain(new Set(this.#indicators.filter((i) => !i.simple).map((i) => i.info.id + '\u0000' + i.info.pattern)));
+    return { loaded: this.#indicators.length, rejected };
+  }
+
+  #pathIndex(spec: PathSpec): PathIndex {
+    let byType = this.#paths.get(spec.objectType);
+    if (byType === undefined) this.#paths.set(spec.objectType, (byType = new Map()));
+    let p = byType.get(spec.key);
+    if (p === undefined) byType.set(spec.key, (p = { spec, eq: false, cidr: new IpTrie(), suffix: new Map() }));
+    return p;
+  }
+
+  #indexLeaf(leaf: Leaf): void {
+    if (leaf.anchors === null) {
+      for (const t of leaf.objectTypes) {
+        const list = this.#fallback.get(t);
+        if (list === undefined) this.#fallback.set(t, [leaf]); else list.push(leaf);
+      }
+      return;
+    }
+    for (const a of leaf.anchors) {
+      const p = this.#pathIndex(a.path);
+      if (a.kind === 'eq') {
+        p.eq = true;
+        const k = a.path.key + '\u0000' + a.key;
+        const list = this.#eq.get(k);
+        if (list === undefined) this.#eq.set(k, [leaf]); else list.push(leaf);
+      } else if (a.kind === 'cidr') p.cidr.insert(a.range, leaf);
+      else {
+        const list = p.suffix.get(a.suffix);
+        if (list === undefined) p.suffix.set(a.suffix, [leaf]); else list.push(leaf);
+      }
+    }
+  }
+
+  /** Matches one event; returns the indicators it completes. Never throws on bad event data. */
+  match(event: AgentEvent): IndicatorMatch[] {
+    this.counters.events += 1;
+    const obs = eventObservation(event);
+    const candidates = this.#candidates(obs);
+    if (candidates.length === 0) return [];
+    this.counters.candidates += candidates.length;
+    const out: IndicatorMatch[] = [];
+    const windowed = new Set<LiveIndicator>();
+    for (const leaf of candidates) {
+      let roots: Set<string>;
+      try {
+        roots = expressionRoots(leaf.expr, obs, false);
+      } catch {
+        // Malformed event data (e.g. a timestamp property a t'' literal cannot read): not a match.
+        this.counters.data_errors += 1;
+        continue;
+      }
+      if (roots.size === 0) continue;
+      this.counters.verified += 1;
+      const ind = leaf.indicator;
+      if (ind.simple) {
+        out.push({ indicator: ind.info, observables: observablesOf(obs, roots), events: [obs.sdoId], time: event.time });
+      } else windowed.add(ind);
+    }
+    for (const ind of windowed) {
+      const m = this.#advanceWindow(ind, obs, event.time);
+      if (m !== null) out.push(m);
+    }
+    this.counters.matches += out.length;
+    return out;
+  }
+
+  #candidates(obs: Observation): Leaf[] {
+    const seq = ++this.#seq;
+    const out: Leaf[] = [];
+    const take = (leaf: Leaf) => {
+      if (leaf.stamp === seq) return;
+      leaf.stamp = seq;
+      out.push(leaf);
+    };
+    const resolve = (id: string) => obs.objects.get(id);
+    for (const object of obs.objects.values()) {
+      const type = object['type'] as string;
+      const paths = this.#paths.get(type);
+      if (paths !== undefined) {
+        for (const p of paths.values()) {
+          const values = selectValues(object, p.spec.steps, resolve);
+          for (const v of values) {
+            if (p.eq) {
+              const k = typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + String(v) : null;
+              if (k !== null) { const hit = this.#eq.get(p.spec.key + '\u0000' + k); if (hit !== undefined) for (const l of hit) take(l); }
+            }
+            if (typeof v !== 'string') continue;
+            if (p.cidr.size > 0) {
+              const slash = v.indexOf('/');
+              const addr = parseIp(slash < 0 ? v : v.slice(0, slash));
+              if (addr !== null) p.cidr.lookup(addr, take);
+            }
+            if (p.suffix.size > 0) {
+              const s = v.normalize('NFC');
+              for (let i = 0; i < s.length; i += 1) {
+                const hit = p.suffix.get(i === 0 ? s : s.slice(i));
+                if (hit !== undefined) for (const l of hit) take(l);
+              }
+            }
+          }
+        }
+      }
+      const fb = this.#fallback.get(type);
+      if (fb !== undefined) for (const l of fb) take(l);
+    }
+    return out;
+  }
+
+  #advanceWindow(ind: LiveIndicator, obs: Observation, time: number): IndicatorMatch | null {
+    const key = ind.info.id + '\u0000' + ind.info.pattern;
+    const buffered = this.#windows.push(key, obs, time, ind.horizonMs);
+    let result;
+    try {
+      result = matchObservations(ind.compiled, buffered, false);
+    } catch {
+      // Too many candidate bindings (DE_STIX_MATCH_LIMIT) or malformed data: start the window again.
+      this.counters.window_errors += 1;
+      this.#windows.clear(key);
+      return null;
+    }
+    if (!result.matched) return null;
+    // The events of a match are consumed: the next match needs new events.
+    this.#windows.clear(key);
+    const events = result.observedDataIds;
+    const observables: Record<string, unknown>[] = [];
+    for (const o of buffered) if (events.includes(o.sdoId)) observables.push(...observablesOf(o, new Set(o.objects.keys())));
+    return { indicator: ind.info, observables, events, time };
+  }
+}
+
+/** The matched root objects, with what their references point at inlined one level (for analysts). */
+function observablesOf(obs: Observation, roots: ReadonlySet<string>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const id of roots) {
+    const o = obs.objects.get(id);
+    if (o === undefined) continue;
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (k.endsWith('_ref') && typeof v === 'string') copy[k.slice(0, -4)] = stripIds(obs.objects.get(v));
+      else if (k.endsWith('_refs') && Array.isArray(v)) copy[k.slice(0, -5)] = v.map((r) => stripIds(obs.objects.get(String(r))));
+      else if (k !== 'id') copy[k] = v;
+    }
+    out.push(copy);
+  }
+  return out;
+}
+
+function stripIds(o: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined {
+  if (o === undefined) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (k !== 'id' && !k.endsWith('_ref') && !k.endsWith('_refs')) copy[k] = v;
+  return copy;
+}
