@@ -116,6 +116,7 @@ const enterprise = z.strictObject({
     anomaly_threshold: z.number().min(0).max(1).default(0.8),
     model_update_interval: int(60, 2_592_000, 86_400),
     enable_machine_learning: flag(),
+    training_window_days: int(1, 90, 14),
   }).prefault({}),
 });
 

@@ -1,0 +1,197 @@
+// The behavioural detector (issue 7): after each scan, and after kernel batches, it scores the
+// process starts stored since its cursor with the active model version and turns scores at or above
+// enterprise.analytics.anomaly_threshold into DE-ANOM-0001 findings whose evidence explains them.
+// It also owns the model lifecycle on the agent: a cold start (no model yet) trains as soon as there
+// is history, and the active version is retrained every model_update_interval in a worker thread
+// while detection keeps using the old version.
+import Database from 'better-sqlite3';
+import type { RuleMeta } from '../../detect/sql/rule.ts';
+import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleCursor } from '../../detect/detector.ts';
+import type { Db } from '../../store/open-store.ts';
+import { extractFeatures } from '../features/extract-features.ts';
+import { loadObservations } from '../features/load-observations.ts';
+import type { ProcessObservation } from '../features/feature-row.ts';
+import type { Ensemble, RowScore } from '../models/ensemble.ts';
+import { getState, loadActive, saveVersion, setState } from '../lifecycle/model-store.ts';
+import { trainInWorker } from '../lifecycle/train-in-worker.ts';
+
+export const ANOMALY_RULE: RuleMeta = {
+  id: 'DE-ANOM-0001', name: 'Behavioural anomaly', version: 1, severity: 'medium', attack: [],
+  tags: ['anomaly', 'analytics'], kind: 'event',
+};
+
+/** Scores at or above this are kept in analytics_scores (1 in 100 or rarer). */
+const KEEP_SCORE = 0.5;
+/** A scoring pass looks back at most this far (after a long stop the agent does not replay history). */
+const MAX_LOOKBACK_MS = 3_600_000;
+/** Cold start: try to train at most this often until a first model exists. */
+const COLD_RETRY_MS = 600_000;
+
+export interface AnalyticsDetectorOptions {
+  readonly dbPath: string;
+  readonly threshold: number;
+  readonly windowDays: number;
+  /** Seconds between retrains. */
+  readonly updateInterval: number;
+  readonly seed?: number;
+  readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
+  /** Tests and benchmarks pass false to drive training themselves. */
+  readonly autoTrain?: boolean;
+}
+
+export type AnalyticsState = 'cold_start' | 'active';
+
+export class AnalyticsDetector implements Detector {
+  readonly name = 'analytics';
+  readonly #o: AnalyticsDetectorOptions;
+  readonly #db: Db;
+  #model: { version: number; ensemble: Ensemble } | null;
+  #training: Promise<void> | null = null;
+  #closed = false;
+  #insertScore;
+
+  constructor(options: AnalyticsDetectorOptions) {
+    this.#o = options;
+    this.#db = new Database(options.dbPath);
+    this.#db.pragma('busy_timeout = 5000');
+    this.#model = loadActive(this.#db, options.threshold);
+    // The rules table is where every rule and model reports its runs and keeps its cursor.
+    this.#db.prepare(`INSERT INTO rules (rule_id, name, version, severity, source, enabled, sql_sha256, loaded_at)
+      VALUES (?, ?, ?, ?, 'builtin:analytics', 1, '', ?) ON CONFLICT (rule_id) DO UPDATE SET enabled = 1`)
+      .run(ANOMALY_RULE.id, ANOMALY_RULE.name, ANOMALY_RULE.version, ANOMALY_RULE.severity, Date.now());
+    this.#insertScore = this.#db.prepare(`INSERT INTO analytics_scores (scored_at, model_version, ref, pid, start_time, executable_path,
+      command_line, score, p, alerted, explanation, models) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  get state(): AnalyticsState {
+    return this.#model === null ? 'cold_start' : 'active';
+  }
+
+  get modelVersion(): number | null {
+    return this.#model?.version ?? null;
+  }
+
+  /** Resolves when a retrain started by detect() has finished (tests, benchmarks, shutdown). */
+  get training(): Promise<void> | null {
+    return this.#training;
+  }
+
+  async detect(context: DetectionContext): Promise<DetectionRun> {
+    const started = performance.now();
+    const cursor = context.cursors.get(ANOMALY_RULE.id) ?? CURSOR_START;
+    if (context.trigger === 'scan' && this.#o.autoTrain !== false) this.#maybeRetrain();
+    // Kernel passes read exec rows only; the scan's lifecycle rows are left for the scan pass.
+    const next: RuleCursor = context.trigger === 'kernel' ? { ...context.heads, lifecycle: cursor.lifecycle } : context.heads;
+    const outcome = (rows: number) => ({
+      ruleId: ANOMALY_RULE.id, status: 'ok' as const, durationMs: performance.now() - started, rows, truncated: false,
+      error: null, cursor: next, clearsWhenAbsent: false,
+    });
+    const model = this.#model;
+    // Cold start: nothing to score with yet. The cursor still moves on: history is for training.
+    if (model === null) return { findings: [], outcomes: [outcome(0)] };
+    const observations = this.#newObservations(cursor, next);
+    const findings = this.scoreObservations(observations, model);
+    return { findings, outcomes: [outcome(findings.length)] };
+  }
+
+  #newObservations(from: RuleCursor, to: RuleCursor): ProcessObservation[] {
+    const now = Date.now();
+    const firstExec = (this.#db.prepare('SELECT min(time) AS t FROM process_exec WHERE id > ? AND id <= ?').get(from.exec, to.exec) as { t: number | null }).t;
+    const firstStart = (this.#db.prepare(`SELECT min(detected_at) AS t FROM process_lifecycle WHERE id > ? AND id <= ?`).get(from.lifecycle, to.lifecycle) as { t: number | null }).t;
+    const first = Math.min(firstExec ?? Infinity, firstStart ?? Infinity);
+    if (first === Infinity) return [];
+    return loadObservations(this.#db, {
+      from: Math.max(first, now - MAX_LOOKBACK_MS), to: now + 1,
+      execAfter: from.exec, execTo: to.exec, lifecycleAfter: from.lifecycle, lifecycleTo: to.lifecycle,
+    });
+  }
+
+  /** Scores observations with a model and returns the findings; notable scores go to analytics_scores. */
+  scoreObservations(observations: readonly ProcessObservation[], model = this.#model): Finding[] {
+    if (model === null || observations.length === 0) return [];
+    const scores = model.ensemble.score(observations.map(extractFeatures));
+    const findings = new Map<string, { f: Finding; score: number }>();
+    const now = Date.now();
+    this.#db.transaction(() => {
+      observations.forEach((o, i) => {
+        const s = scores[i]!;
+        if (s.score < KEEP_SCORE) return;
+        const alerted = s.score >= this.#o.threshold;
+        this.#insertScore.run(now, model.version, o.ref, o.pid, o.start_time, o.executable_path, o.command_line.slice(0, 1000),
+          s.score, s.p, alerted ? 1 : 0, s.explanation, JSON.stringify(modelsEvidence(s)));
+        if (!alerted) return;
+        const f = toFinding(o, s, model.version);
+        const key = String(f.row['dedup_key']);
+        const prev = findings.get(key);
+        if (prev === undefined || s.score > prev.score) findings.set(key, { f, score: s.score });
+      });
+    })();
+    return [...findings.values()].map((v) => v.f);
+  }
+
+  #maybeRetrain(now = Date.now()): void {
+    if (this.#training !== null || this.#closed) return;
+    const attempted = Number(getState(this.#db, 'last_train_attempt_at') ?? 0);
+    const trained = Number(getState(this.#db, 'last_train_at') ?? 0);
+    const due = this.#model === null ? now - attempted >= Math.min(COLD_RETRY_MS, this.#o.updateInterval * 1000)
+      : now - trained >= this.#o.updateInterval * 1000;
+    if (!due) return;
+    setState(this.#db, 'last_train_attempt_at', String(now), now);
+    this.#training = this.retrain(this.#model === null ? 'cold_start' : 'schedule')
+      .then(() => undefined, (e: unknown) => {
+        const code = (e as { code?: string }).code ?? null;
+        if (!this.#closed) setState(this.#db, 'last_train_error', `${code ?? 'error'}: ${(e as Error).message}`);
+        // Too little history is the normal cold start, not a warning.
+        this.#o.log?.(code === 'DE_ANALYTICS_TOO_FEW_ROWS' ? 'info' : 'warn', 'analytics training', { code: code ?? '', reason: (e as Error).message });
+      })
+      .finally(() => { this.#training = null; });
+  }
+
+  /** Trains on the store's window in a worker thread, saves the new version and switches to it. */
+  async retrain(trainedBy: string): Promise<number> {
+    const set = await trainInWorker(this.#o.dbPath, { windowDays: this.#o.windowDays, threshold: this.#o.threshold, seed: this.#o.seed ?? 1 });
+    if (this.#closed) return -1;
+    const version = saveVersion(this.#db, set, trainedBy);
+    setState(this.#db, 'last_train_error', '');
+    this.#model = loadActive(this.#db, this.#o.threshold);
+    this.#o.log?.('info', 'analytics model trained', { version, rows: set.trainingRows, excluded: set.excludedRows, ms: Math.round(set.durationMs) });
+    return version;
+  }
+
+  /** Re-reads the active version (after `daemoneye analytics rollback` or `train`). */
+  reload(): void {
+    this.#model = loadActive(this.#db, this.#o.threshold);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+function modelsEvidence(s: RowScore): { model: string; raw: number; p: number; calibrated: number }[] {
+  return s.models.map((m) => ({ model: m.model, raw: Number(m.raw.toPrecision(6)), p: Number(m.p.toPrecision(4)), calibrated: Number(m.calibrated.toFixed(3)) }));
+}
+
+/**
+ * One alert per behaviour (executable, parent, user) and day: the same unusual thing repeating all
+ * afternoon is one alert with occurrences counted, and tomorrow it is news again.
+ */
+export function behaviourDedupKey(o: ProcessObservation): string {
+  return `anom|${o.executable_path ?? o.name}|${o.parent_path ?? o.parent_name ?? '?'}|${o.user}|${new Date(o.start_time).toISOString().slice(0, 10)}`;
+}
+
+function toFinding(o: ProcessObservation, s: RowScore, version: number): Finding {
+  const who = `${o.parent_name ?? '?'} → ${o.name}`;
+  return {
+    rule: ANOMALY_RULE,
+    row: {
+      pid: o.pid, name: o.name, executable_path: o.executable_path, command_line: o.command_line, start_time: o.start_time,
+      ppid: o.ppid, parent_name: o.parent_name, parent_path: o.parent_path, user: o.user, ref: o.ref,
+      dedup_key: behaviourDedupKey(o),
+      reason: `anomalous process ${who} (score ${s.score.toFixed(2)}): ${s.explanation || 'several features unusual together'}`,
+      score: Number(s.score.toFixed(4)), p: Number(s.p.toPrecision(4)), model_version: version,
+      explanation: s.explanation, contributions: s.contributions, models: modelsEvidence(s),
+    },
+  };
+}
