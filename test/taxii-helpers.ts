@@ -22,7 +22,8 @@ export interface OurServer {
   close(): Promise<void>;
 }
 
-export async function startOurServer(opts: Partial<TaxiiServerOptions> = {}): Promise<OurServer> {
+/** `setup` runs before the server listens (fastify refuses hooks after that). */
+export async function startOurServer(opts: Partial<TaxiiServerOptions> = {}, setup: (app: FastifyInstance) => void = () => {}): Promise<OurServer> {
   const db = openMemoryStore();
   const storage = new SqliteTaxiiStorage(db);
   storage.createCollection({ id: COLLECTION, apiRoot: 'api1', title: 'Indicators', canRead: true, canWrite: true });
@@ -30,6 +31,7 @@ export async function startOurServer(opts: Partial<TaxiiServerOptions> = {}): Pr
   const app = Fastify({ logger: false });
   const requests: string[] = [];
   app.addHook('onRequest', async (req) => { requests.push(`${req.method} ${req.url}`); });
+  setup(app);
   await app.register(taxiiServer, { prefix: '/taxii', storage, apiRoots: [{ name: 'api1', title: 'API root one' }], ...opts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
