@@ -1,0 +1,152 @@
+// XDP flow accounting on a veth pair: the kernel's per-flow counters match the traffic sent, the
+// program is detached on stop, a leftover of ours attached the old (netlink) way is removed on
+// start, somebody else's program is left alone; and the collector's packet side forwards capture
+// batches, flow counters and pcap_stats to an unprivileged CollectorPacketSource.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDaemonEyeError } from '../src/errors/catalogue.ts';
+import { decodeFlowRecords, FLOW_RECORD_BYTES, FlowRecordLayout, type FlowCounter } from '../src/sources/pcap/flow-records.ts';
+import { loadXdpAddon, XDP_ADDON_PATH, XdpFlowAccounting } from '../src/sources/pcap/xdp-flow-accounting.ts';
+import { CollectorCapture } from '../src/sources/pcap/collector-capture.ts';
+import { CollectorPacketSource } from '../src/sources/pcap/collector-packet-source.ts';
+import { forEachPacket, LinkType, type PacketBatch } from '../src/sources/pcap/index.ts';
+import { silentLogger } from '../src/agent/logger.ts';
+import { createVethPair, isPromiscuous, netnsUnavailable, pcapAddonBuilt, udpDstPort, type VethPair } from './net-capture-netns.ts';
+
+const FLOW_OBJ = new URL('../native/pcap/build/gen/flow.bpf.o', import.meta.url).pathname;
+const skip = netnsUnavailable()
+  ?? (existsSync(XDP_ADDON_PATH) && pcapAddonBuilt() ? null : 'the XDP and pcap addons are not built (npm run build:native)')
+  ?? (spawnSync('bpftool', ['version']).status === 0 ? null : 'needs bpftool');
+
+const anchor = () => ({ boottimeNs: loadXdpAddon().boottimeNs(), wallMs: Date.now() });
+const ours = (v: VethPair, port: number) => (f: FlowCounter) => f.srcAddr === v.nsIp && f.dstAddr === v.hostIp && f.protocol === 17 && f.dstPort === port;
+
+/** Loads an XDP object with bpftool and attaches it the old way (netlink, outlives its loader). */
+function attachWithBpftool(obj: string, ifname: string): void {
+  const pin = `/sys/fs/bpf/de-test-${process.pid}`;
+  execFileSync('bpftool', ['prog', 'load', obj, pin, 'type', 'xdp']);
+  try {
+    execFileSync('bpftool', ['net', 'attach', 'xdp', 'pinned', pin, 'dev', ifname]);
+  } finally {
+    rmSync(pin, { force: true });
+  }
+}
+
+describe('XDP flow accounting', { skip: skip ?? false }, () => {
+  let veth: VethPair;
+  let dir: string;
+  before(() => {
+    veth = createVethPair('cx', 42);
+    dir = mkdtempSync(join(tmpdir(), 'de-xdp-'));
+  });
+  after(() => {
+    if (veth) spawnSync('bpftool', ['net', 'detach', 'xdp', 'dev', veth.hostIf], { stdio: 'ignore' });
+    veth?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports the C record layout the decoder reads', () => {
+    const layout = loadXdpAddon().layout();
+    assert.equal(layout.recordBytes, FLOW_RECORD_BYTES);
+    for (const [name, offset] of Object.entries(FlowRecordLayout)) assert.equal(layout.fields[name]?.offset, offset, name);
+    assert.deepEqual(Object.keys(layout.fields).sort(), Object.keys(FlowRecordLayout).sort());
+  });
+
+  it('counts packets and bytes per flow as sent, and detaches on stop', async () => {
+    const addon = loadXdpAddon();
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf, pollMs: 3_600_000 }, () => {});
+    try {
+      assert.equal(addon.attached(veth.hostIf)?.name, 'de_xdp_flow');
+      assert.equal(addon.attached(veth.hostIf)?.id, xdp.programId);
+      veth.sendUdp([7001, 7002], 30, 100);
+      veth.sendUdp([7001], 10, 300);
+      const { flows, bad } = decodeFlowRecords(xdp.poll(), anchor());
+      assert.equal(bad, 0);
+      const a = flows.filter(ours(veth, 7001));
+      const b = flows.filter(ours(veth, 7002));
+      // Two sender processes (two source ports) for 7001, one for 7002.
+      assert.equal(a.reduce((n, f) => n + f.packets, 0), 40);
+      assert.equal(a.reduce((n, f) => n + f.bytes, 0), 30 * (14 + 20 + 8 + 100) + 10 * (14 + 20 + 8 + 300));
+      assert.equal(b.length, 1);
+      assert.equal(b[0]!.packets, 30);
+      assert.equal(b[0]!.bytes, 30 * 142);
+      assert.ok(b[0]!.firstSeenMs <= b[0]!.lastSeenMs && Math.abs(b[0]!.lastSeenMs - Date.now()) < 60_000);
+      assert.ok(xdp.xdpCounters().packets >= 70);
+      // Nothing new since: the next poll reports no flow of ours.
+      veth.sendUdp([7003], 5, 10);
+      const again = decodeFlowRecords(xdp.poll(), anchor()).flows;
+      assert.equal(again.filter(ours(veth, 7001)).length, 0);
+      assert.equal(again.filter(ours(veth, 7003))[0]?.packets, 5);
+    } finally {
+      await xdp.stop();
+    }
+    assert.equal(addon.attached(veth.hostIf), null, 'detached on stop');
+  });
+
+  it('removes a leftover of ours attached by an earlier run, then detaches its own', async () => {
+    const addon = loadXdpAddon();
+    attachWithBpftool(FLOW_OBJ, veth.hostIf);
+    const leftover = addon.attached(veth.hostIf);
+    assert.equal(leftover?.name, 'de_xdp_flow');
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf }, () => {});
+    try {
+      assert.equal(xdp.removedLeftover?.id, leftover!.id);
+      assert.notEqual(xdp.programId, leftover!.id);
+      assert.equal(addon.attached(veth.hostIf)?.id, xdp.programId);
+    } finally {
+      await xdp.stop();
+    }
+    assert.equal(addon.attached(veth.hostIf), null);
+  });
+
+  it('refuses to replace somebody else\'s XDP program (DE_PCAP_XDP) and leaves it attached', { skip: spawnSync('clang', ['--version']).status === 0 ? false : 'needs clang' }, () => {
+    const src = join(dir, 'other.bpf.c');
+    const obj = join(dir, 'other.bpf.o');
+    writeFileSync(src, '#include <linux/bpf.h>\n__attribute__((section("xdp"), used)) int other_xdp(struct xdp_md *ctx) { return XDP_PASS; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n');
+    execFileSync('clang', ['-O2', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '-c', src, '-o', obj]);
+    attachWithBpftool(obj, veth.hostIf);
+    try {
+      assert.throws(() => new XdpFlowAccounting({ interface: veth.hostIf }, () => {}),
+        (e: unknown) => isDaemonEyeError(e, 'DE_PCAP_XDP') && /other_xdp/.test(e.message));
+      assert.equal(loadXdpAddon().attached(veth.hostIf)?.name, 'other_xdp');
+    } finally {
+      execFileSync('bpftool', ['net', 'detach', 'xdp', 'dev', veth.hostIf]);
+    }
+  });
+
+  it('the collector forwards batches unchanged, flow counters and pcap_stats to the agent side', async () => {
+    const socketPath = join(dir, 'collector-net.sock');
+    const capture = await CollectorCapture.start({
+      interface: veth.hostIf, filter: 'udp dst port 7101', snaplen: 1500, bufferMb: 4, flowAccounting: 'xdp', socketPath,
+    }, silentLogger, 100);
+    const batches: PacketBatch[] = [];
+    const flows: FlowCounter[] = [];
+    const source = new CollectorPacketSource(socketPath, { onBatch: (b) => batches.push(b), onFlows: (f) => flows.push(...f) });
+    try {
+      await source.start();
+      assert.equal(isPromiscuous(veth.hostIf), true);
+      veth.sendUdp([7101, 7102], 25, 64);
+      const delivered = (): number => batches.reduce((n, b) => n + forEachPacket(b.data, () => {}).packets, 0);
+      for (let i = 0; i < 100 && (delivered() < 25 || !flows.some(ours(veth, 7102)) || (source.captureStats()['pcap_received'] ?? 0) < 25); i++) await sleep(50);
+      assert.equal(delivered(), 25, 'only the filtered packets cross as PACKETS');
+      assert.ok(batches.every((b) => b.linktype === LinkType.EN10MB));
+      for (const b of batches) forEachPacket(b.data, (p) => assert.equal(udpDstPort(b.data.subarray(p.offset, p.offset + p.capturedLength)), 7101));
+      // XDP counts everything, filtered or not.
+      const f7102 = flows.filter(ours(veth, 7102));
+      assert.equal(f7102.at(-1)?.packets, 25);
+      assert.equal(source.captureStats()['pcap_dropped_kernel'], 0);
+      assert.ok((source.captureStats()['pcap_received'] ?? 0) >= 25);
+      assert.equal(source.health().state, 'ok');
+    } finally {
+      await source.stop();
+      await capture.stop();
+    }
+    assert.equal(isPromiscuous(veth.hostIf), false);
+    assert.equal(loadXdpAddon().attached(veth.hostIf), null);
+  });
+});
