@@ -159,3 +159,39 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
   assert.equal(await exited, 0);
   assert.match(log, /collector stopped/);
 });
+
+test('without eBPF the agent falls back to the netlink process connector, says it is degraded, and still stores exec and exit', { skip, timeout: 60_000 }, async () => {
+  const dataDir = join(work, 'data-netlink');
+  const fallback = cliAsync(['--data-dir', dataDir, 'run', '--interval', '30'], {
+    DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__ENABLE_EBPF: 'true', DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__SENSOR: 'netlink',
+    DAEMONEYE_ALERTING__STDOUT__ENABLED: 'false',
+  });
+  agent = fallback;
+  let log = '';
+  fallback.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 400 && !log.includes('kernel events active'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(log, /kernel events active, degraded layer="netlink"/);
+
+  // 20 sleeps that live a second (so /proc is surely read), and 50 shells that exit at once with codes 1-50.
+  const loop = spawn('bash', ['-c', 'for i in $(seq 10 29); do /bin/sleep 1.$i & done; for i in $(seq 1 50); do /bin/sh -c "exit $i"; done; wait'], { stdio: 'ignore' });
+  await new Promise((r) => loop.on('exit', r));
+  const open = () => new Database(join(dataDir, 'daemoneye.db'), { readonly: true });
+  let sleeps: { argv: string; degraded: number }[] = [];
+  for (let i = 0; i < 100 && sleeps.length < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const d = open();
+    sleeps = d.prepare(`SELECT argv, degraded FROM process_exec WHERE ppid = ? AND filename = '/usr/bin/sleep' AND argv LIKE '["/bin/sleep","1.%'`).all(loop.pid) as typeof sleeps;
+    d.close();
+  }
+  assert.equal(sleeps.length, 20, 'every sleep exec stored with its argv and parent');
+  assert.ok(sleeps.every((r) => r.degraded === 1), 'and marked degraded');
+  const d = open();
+  // The shells may be gone before /proc is read; their forks and exits still carry the pids and codes.
+  const codes = d.prepare(`SELECT x.exit_code FROM process_fork f JOIN process_exit x ON x.pid = f.child_pid AND x.ktime_ns > f.ktime_ns
+    WHERE f.parent_pid = ? AND x.exit_code > 0 ORDER BY x.exit_code`).all(loop.pid) as { exit_code: number }[];
+  d.close();
+  assert.deepEqual(codes.map((c) => c.exit_code), Array.from({ length: 50 }, (_, i) => i + 1), 'every sh exit code, even of processes gone before /proc was read');
+  const exited = new Promise<number | null>((r) => fallback.on('exit', (code) => r(code)));
+  fallback.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});

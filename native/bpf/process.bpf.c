@@ -300,7 +300,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	e->start_boottime_ns = BPF_CORE_READ(p, start_boottime);
 	e->filename_len = flen;
 	e->args_len = alen;
-	e->_pad = 0;
+	e->flags = 0;
 	fill_header(&e->h, DE_KIND_EXEC, sizeof(*e) + flen + alen + clen);
 	emit(e, sizeof(*e) + flen + alen + clen);
 	return 0;

@@ -47,6 +47,9 @@ struct de_header {
 	char comm[16];
 };
 
+/* de_exec.flags: details read from /proc after the fact (netlink fallback), not seen by the kernel hook. */
+#define DE_EXEC_DEGRADED 1
+
 /* Bytes of working directory kept per exec, and the deepest path walked. */
 #define DE_CWD_MAX 512
 #define DE_CWD_DEPTH 24
@@ -64,7 +67,7 @@ struct de_exec {
 	__u32 cwd_len;
 	__u64 start_boottime_ns; /* task->start_boottime: the process's start, same clock as ktime_ns */
 	__u32 cwd_truncated;     /* deeper than DE_CWD_DEPTH or longer than DE_CWD_MAX */
-	__u32 _pad;
+	__u32 flags;             /* DE_EXEC_* */
 	char data[];  /* filename (filename_len), argv (args_len, NUL separated), cwd (cwd_len) */
 };
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 
 #include "records.h"
 #include "process.skel.h"
+#include "proc-connector.h"
 
 #define DEFAULT_RING_BYTES (8u << 20)
 #define DEFAULT_BATCH_MS 10u
@@ -69,7 +71,10 @@ static struct {
 	atomic_ullong records, batches, user_drops;
 	bool open;
 	void *replacement; /* bytes of ebpf_program_path, when one replaces the embedded object */
-} S;
+	int nl_fd;         /* the netlink process connector (fallback layer), or -1 */
+	uint32_t nl_max_args;
+	atomic_ullong nl_overruns;
+} S = { .nl_fd = -1 };
 
 #define NAPI_CALL(env, call)                                                          \
 	do {                                                                          \
@@ -246,6 +251,48 @@ static void *drain(void *arg)
 	flush();
 	free(S.cur);
 	S.cur = NULL;
+	return NULL;
+}
+
+/* The fallback layer: netlink process connector events, batched exactly like ring records. */
+static void nl_emit(void *ctx, void *record, size_t size)
+{
+	on_record(ctx, record, size);
+}
+
+static void *drain_netlink(void *arg)
+{
+	struct pollfd pfd = { .fd = S.nl_fd, .events = POLLIN };
+	struct pc_state *st = calloc(1, sizeof(*st));
+
+	(void)arg;
+	if (!st)
+		return NULL;
+	st->max_args = S.nl_max_args;
+	S.cur = new_batch();
+	while (!atomic_load(&S.stop)) {
+		/* Queued execs are due within a millisecond: wake for them, else wait a whole window. */
+		int ready = poll(&pfd, 1, pc_pending(st) ? 1 : (int)S.batch_ms);
+
+		if (ready > 0) {
+			int err = pc_handle(S.nl_fd, st, nl_emit, NULL);
+
+			if (err == PC_OVERRUN)
+				atomic_fetch_add(&S.nl_overruns, 1); /* the socket overflowed: an unknown number of events lost */
+			else if (err < 0)
+				break;
+		} else if (ready < 0 && errno != EINTR) {
+			break;
+		}
+		pc_tick(st, nl_emit, NULL);
+		if (S.cur && S.cur->len && ms_since(&S.batch_start) >= S.batch_ms)
+			flush();
+	}
+	pc_tick(st, nl_emit, NULL);
+	flush();
+	free(S.cur);
+	S.cur = NULL;
+	free(st);
 	return NULL;
 }
 
@@ -443,6 +490,8 @@ static void teardown(void)
 	}
 	ring_buffer__free(S.rb);
 	S.rb = NULL;
+	pc_close(S.nl_fd);
+	S.nl_fd = -1;
 	process_bpf__destroy(S.skel); /* detaches links, closes maps */
 	S.skel = NULL;
 	free(S.replacement);
@@ -514,6 +563,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	libbpf_log[0] = 0;
 	libbpf_set_print(print_fn);
 	memset(&S, 0, sizeof(S));
+	S.nl_fd = -1;
 	S.batch_ms = batch_ms;
 
 	if (t0 == napi_object && get_path(env, argv[0], "programPath", program_path, sizeof(program_path))) {
@@ -661,6 +711,60 @@ bad_filter:
 			  DE_FILTER_PIDS, DE_FILTER_UIDS, DE_FILTER_CGROUPS, DE_FILTER_COMMS);
 }
 
+/*
+ * openProcConnector(options, onBatch) -> { layer: 'netlink' }: the fallback when open() cannot load
+ * the BPF programs. Same batches (records.h), same stats and close(); only fork/exec/exit, with
+ * exec details read from /proc (flagged DE_EXEC_DEGRADED).
+ */
+static napi_value js_open_proc_connector(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], name, result;
+	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+	uint32_t batch_ms = DEFAULT_BATCH_MS, max_args = DE_ARGS_DEFAULT;
+	char err[256];
+	int fd;
+
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (S.open)
+		return throw_code(env, "DE_BPF_BUSY", "the sensor is already open in this process; close() it first");
+	if (argc >= 1)
+		napi_typeof(env, argv[0], &t0);
+	if (argc >= 2)
+		napi_typeof(env, argv[1], &t1);
+	if (t1 != napi_function)
+		return throw_code(env, "DE_BPF_ARGS", "openProcConnector(options, onBatch): onBatch must be a function");
+	if (t0 == napi_object) {
+		get_u32(env, argv[0], "batchMs", &batch_ms);
+		get_u32(env, argv[0], "maxArgsBytes", &max_args);
+	}
+	if (max_args > DE_ARGS_CAP)
+		return throw_code(env, "DE_BPF_ARGS", "maxArgsBytes must be <= %d, got %u", DE_ARGS_CAP, max_args);
+	fd = pc_open(err, sizeof(err));
+	if (fd < 0)
+		return throw_code(env, "DE_BPF_LOAD", "the netlink process connector is unavailable: %s", err);
+	memset(&S, 0, sizeof(S));
+	S.nl_fd = fd;
+	S.nl_max_args = max_args;
+	S.batch_ms = batch_ms ? batch_ms : 1;
+	NAPI_CALL(env, napi_create_string_utf8(env, "daemoneye_bpf.netlink", NAPI_AUTO_LENGTH, &name));
+	if (napi_create_threadsafe_function(env, argv[1], NULL, name, TSFN_QUEUE_MAX, 1, NULL, NULL, NULL,
+					    call_js, &S.tsfn) != napi_ok) {
+		pc_close(fd);
+		S.nl_fd = -1;
+		return throw_code(env, "DE_NAPI", "napi_create_threadsafe_function failed");
+	}
+	S.open = true;
+	if (pthread_create(&S.thread, NULL, drain_netlink, NULL) != 0) {
+		teardown();
+		return throw_code(env, "DE_BPF_THREAD", "pthread_create failed: %s", strerror(errno));
+	}
+	S.thread_started = true;
+	NAPI_CALL(env, napi_create_object(env, &result));
+	napi_set_named_property(env, result, "layer", str(env, "netlink"));
+	return result;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info)
 {
 	napi_value undef;
@@ -691,6 +795,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 			free(vals);
 		}
 	}
+	kdrops += atomic_load(&S.nl_overruns);
 	NAPI_CALL(env, napi_create_object(env, &o));
 	napi_set_named_property(env, o, "kernelDrops", u64num(env, kdrops));
 	napi_set_named_property(env, o, "userDrops", u64num(env, atomic_load(&S.user_drops)));
@@ -756,7 +861,7 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	F(struct de_exec, cwd_len);
 	F(struct de_exec, start_boottime_ns);
 	F(struct de_exec, cwd_truncated);
-	F(struct de_exec, _pad);
+	F(struct de_exec, flags);
 	field(env, fields, "data", offsetof(struct de_exec, data), 0);
 
 	begin_struct(env, out, "de_fork", sizeof(struct de_fork), &fields);
@@ -831,6 +936,7 @@ NAPI_MODULE_INIT()
 {
 	napi_property_descriptor props[] = {
 		{ "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
+		{ "openProcConnector", NULL, js_open_proc_connector, NULL, NULL, NULL, napi_default, NULL },
 		{ "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
 		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },

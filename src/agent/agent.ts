@@ -11,6 +11,7 @@ import type { Detector, RuleCursor, RuleOutcome } from '../detect/detector.ts';
 import { loadRules } from '../detect/sql/load-rules.ts';
 import type { Rule } from '../detect/sql/rule.ts';
 import { SqlDetector } from '../detect/sql/sql-detector.ts';
+import { AnalyticsDetector } from '../analytics/detect/analytics-detector.ts';
 import type { DaemonEyeError } from '../errors/catalogue.ts';
 import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
@@ -120,14 +121,20 @@ export class Agent {
     this.#detectors = [
       new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
+    const an = config.enterprise.analytics;
+    if (an.enable_behavioral_analysis) {
+      this.#detectors.push(new AnalyticsDetector({ dbPath, threshold: an.anomaly_threshold, windowDays: an.training_window_days,
+        updateInterval: an.model_update_interval, machineLearning: an.enable_machine_learning, log: (level, m, f) => log[level](m, f) }));
+    }
     this.#source = createSnapshotSource(config);
     const k = config.enterprise.kernel_monitoring;
-    this.#kernel = new KernelEvents(dbPath, dataDir, log,
-      { ringMb: k.ring_buffer_mb, batchMs: k.batch_window_ms, maxArgsBytes: k.max_args_bytes }, () => this.#onKernelBatch());
+    this.#kernel = new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch());
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
       (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
-      (SELECT coalesce(max(id), 0) FROM process_security_events) AS security`);
+      (SELECT coalesce(max(id), 0) FROM process_security_events) AS security,
+      (SELECT coalesce(max(id), 0) FROM network_flows) AS flow, (SELECT coalesce(max(id), 0) FROM dns_queries) AS dns,
+      (SELECT coalesce(max(id), 0) FROM tls_handshakes) AS tls, (SELECT coalesce(max(id), 0) FROM http_requests) AS http`);
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
   }

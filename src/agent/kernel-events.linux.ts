@@ -1,6 +1,8 @@
 // Real-time kernel events for the agent: connects to the privileged collector (starting it first
-// when the agent runs as root), decodes each batch and stores it in one transaction. When eBPF
-// cannot run, the agent says why and keeps working on procfs scans (the fallback layer).
+// when the agent runs as root), decodes each batch and stores it in one transaction. Layers, best
+// first: eBPF; the netlink process connector when eBPF cannot load (the collector falls back by
+// itself and says so in its HELLO: degraded, fork/exec/exit only); procfs scans when there is no
+// collector at all. The agent always says which layer is active and why.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,12 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import type { FromWorker, ToWorker } from './kernel-store-worker.ts';
 import type { Logger } from './logger.ts';
+import type { DaemonEyeConfig } from '../config/schema.ts';
 
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const CLI = new URL(`../cli/main${EXT}`, import.meta.url);
 const WORKER = new URL(`./kernel-store-worker${EXT}`, import.meta.url);
 
-export type KernelLayer = 'ebpf' | 'procfs';
+export type KernelLayer = 'ebpf' | 'netlink' | 'procfs';
 
 export class KernelEvents {
   readonly #dbPath: string;
@@ -33,13 +36,17 @@ export class KernelEvents {
   /** `onStored` runs after each batch is committed: the agent's kernel-event rules run then. */
   readonly #sensorArgs: string[];
 
-  constructor(dbPath: string, dataDir: string, log: Logger, sensor: { ringMb: number; batchMs: number; maxArgsBytes: number }, onStored: () => void = () => {}) {
+  readonly #collectorEnv: NodeJS.ProcessEnv;
+
+  constructor(dbPath: string, dataDir: string, log: Logger, kernel: DaemonEyeConfig['enterprise']['kernel_monitoring'], onStored: () => void = () => {}) {
     this.#onStored = onStored;
-    // The collector gets the agent's effective settings as flags: it may not see the same config file.
     // The agent's own pid is filtered in the kernel too: its store writes and rule children are not
     // what anyone monitors, and recording them would feed back into what it records.
-    this.#sensorArgs = ['--ring-mb', String(sensor.ringMb), '--batch-ms', String(sensor.batchMs), '--max-args-bytes', String(sensor.maxArgsBytes),
-      '--ignore-pid', String(process.pid)];
+    this.#sensorArgs = ['--ignore-pid', String(process.pid)];
+    // The collector may not see the same config file (--config, env): it gets the agent's effective
+    // kernel_monitoring block (ring, window, argv size, filters, program, sensor) through the
+    // environment, which outranks its files (docs/configuration.md). JSON is YAML flow syntax.
+    this.#collectorEnv = { ...process.env, DAEMONEYE_ENTERPRISE__KERNEL_MONITORING: JSON.stringify(kernel) };
     this.#dbPath = dbPath;
     this.#dataDir = dataDir;
     this.#log = log;
@@ -47,7 +54,7 @@ export class KernelEvents {
 
   /** Which layer delivers process events now, and why not eBPF when it doesn't. */
   get status(): { layer: KernelLayer; reason: string } {
-    return { layer: this.#layer, reason: this.#layer === 'ebpf' ? `collector pid ${this.#client.collectorPid}` : this.#reason };
+    return { layer: this.#layer, reason: this.#layer !== 'procfs' ? `collector pid ${this.#client.collectorPid}` : this.#reason };
   }
 
   async start(): Promise<void> {
@@ -59,14 +66,16 @@ export class KernelEvents {
         onBatch: (b) => this.#ingest(b),
         onStats: (s) => (this.counters['kernel_drops'] = (s['kernel_drops'] ?? 0) + (s['user_drops'] ?? 0) + (s['batches_dropped'] ?? 0)),
         onClose: (reason) => {
-          if (this.#layer === 'ebpf') this.#log.warn('kernel events stopped; falling back to procfs scans', { reason });
+          if (this.#layer !== 'procfs') this.#log.warn('kernel events stopped; falling back to procfs scans', { reason });
           this.#layer = 'procfs';
           this.#reason = reason;
         },
       });
       this.#post({ type: 'anchor', boottimeNs: this.#client.anchor.boottimeNs, wallMs: this.#client.anchor.wallMs });
-      this.#layer = 'ebpf';
-      this.#log.info('kernel events active', { layer: 'ebpf', collector_pid: this.#client.collectorPid });
+      this.#layer = this.#client.sensor;
+      if (this.#layer === 'ebpf') this.#log.info('kernel events active', { layer: 'ebpf', collector_pid: this.#client.collectorPid });
+      else this.#log.warn('kernel events active, degraded', { layer: this.#layer, collector_pid: this.#client.collectorPid,
+        reason: 'eBPF could not load in the collector (see its log); fork/exec/exit only, exec details read from /proc after the fact' });
     } catch (e) {
       this.#reason = (e as Error).message;
       this.#log.warn('kernel events unavailable; using procfs scans only', { reason: this.#reason });
@@ -99,7 +108,7 @@ export class KernelEvents {
 
   async #startCollector(socket: string): Promise<void> {
     // An IPC channel ties the collector's life to ours: it exits when we disconnect or die.
-    const child = fork(CLI, ['--data-dir', this.#dataDir, 'collector', '--socket', socket, ...this.#sensorArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CLI, ['--data-dir', this.#dataDir, 'collector', '--socket', socket, ...this.#sensorArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: this.#collectorEnv });
     this.#collector = child;
     let exit: string | null = null;
     child.once('exit', (code, signal) => (exit = `collector exited (code ${code}, signal ${signal})`));

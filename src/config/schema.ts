@@ -77,6 +77,8 @@ const enterprise = z.strictObject({
     ring_buffer_mb: z.number().int().refine((n) => n >= 1 && n <= 1024 && (n & (n - 1)) === 0, 'a power of two from 1 to 1024').default(8),
     batch_window_ms: int(1, 1000, 10),
     max_args_bytes: int(64, 4096, 1024),
+    // auto: eBPF, else the netlink process connector; the other two force one layer.
+    sensor: z.enum(['auto', 'ebpf', 'netlink']).default('auto'),
     // Noise dropped in the kernel, before it costs a ring record (docs/kernel-monitoring.md).
     filters: z.strictObject({
       ignore_comms: z.array(z.string().min(1).max(15, 'a task name (comm) is at most 15 bytes')).max(16).default(() => []),
@@ -95,6 +97,8 @@ const enterprise = z.strictObject({
     capture_filter: text().nullable().default(null),
     max_packet_size: int(64, 262_144, 1500),
     buffer_size_mb: int(1, 4096, 100),
+    // xdp: per-flow counters from an XDP program on the capture interface (docs/network-capture.md).
+    flow_accounting: z.enum(['off', 'xdp']).default('off'),
   }).prefault({}),
   federation: z.strictObject({
     enable_federation: flag(),

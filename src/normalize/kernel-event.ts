@@ -26,6 +26,11 @@ export interface ExecEvent extends EventBase {
   readonly cwd?: string | null;
   /** Process start on the event clock (ktimeNs's clock), when the platform reports it. */
   readonly startNs?: bigint;
+  /**
+   * The details (filename, argv, cwd, ids) were read from /proc after the event rather than seen by
+   * the kernel hook (the netlink fallback): a process that was already gone has them empty.
+   */
+  readonly degraded?: boolean;
 }
 
 export interface ForkEvent extends EventBase {

@@ -1,9 +1,9 @@
 // `daemoneye collector`: the privileged half of the agent. It loads the eBPF programs, then serves
 // raw record batches over a 0600 Unix socket, and does nothing else: no network, no database, no
 // rules. `daemoneye run` as root starts it itself; under a service manager it runs on its own.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CollectorServer } from '../../collector/collector-server.ts';
-import { DaemonEyeError } from '../../errors/catalogue.ts';
+import { DaemonEyeError, isDaemonEyeError } from '../../errors/catalogue.ts';
 import { loadBpfAddon } from '../../sources/ebpf/native-addon.ts';
 import { sensorOptions } from '../../sources/ebpf/sensor-options.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
@@ -18,6 +18,7 @@ export function registerCollector(program: Command): void {
     .option('--batch-ms <n>', 'batching window in milliseconds (default: batch_window_ms, 10)')
     .option('--max-args-bytes <n>', 'argv bytes kept per exec (default: max_args_bytes, 1024)')
     .option('--ignore-pid <pid...>', 'process ids whose events never leave the kernel (`daemoneye run` passes its own)')
+    .addOption(new Option('--sensor <layer>', 'auto: eBPF, else the netlink process connector (default: enterprise.kernel_monitoring.sensor)').choices(['auto', 'ebpf', 'netlink']))
     .option('--program <file>', 'a replacement BPF object built from this release (default: ebpf_program_path, else the built-in one)')
     .addHelpText('after', `
 Needs root (CAP_BPF and CAP_PERFMON). It opens no network connection and no database.
@@ -25,8 +26,9 @@ In-kernel filters (ignore by name, uid, cgroup) come from enterprise.kernel_moni
 
 Examples:
   sudo daemoneye collector                         # serve on DATA_DIR/collector.sock
-  sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16`)
-    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string }, cmd: Command) => {
+  sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16
+  sudo daemoneye collector --sensor netlink        # no eBPF: fork/exec/exit from the process connector`)
+    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string; sensor?: 'auto' | 'ebpf' | 'netlink' }, cmd: Command) => {
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       if (process.getuid?.() !== 0) {
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
@@ -36,23 +38,42 @@ Examples:
         socketPath: opts.socket ?? collectorSocketPath(ctx.dataDir),
         clock: () => ({ boottimeNs: addon.boottimeNs(), wallMs: Date.now() }),
       });
-      await server.listen();
       const k = ctx.config.enterprise.kernel_monitoring;
       const ignorePids = (opts.ignorePid ?? []).map((p) => {
         const n = Number(p);
         if (!Number.isInteger(n) || n <= 0) throw new DaemonEyeError('DE_USAGE', `--ignore-pid ${p}: not a process id`);
         return n;
       });
-      const opened = addon.open({
+      const sensor = opts.sensor ?? k.sensor;
+      const options = {
         ...sensorOptions(k, { selfPid: process.pid, ignorePids }),
         ringBytes: Number(opts.ringMb ?? k.ring_buffer_mb) * 1024 * 1024, batchMs: Number(opts.batchMs ?? k.batch_window_ms),
         maxArgsBytes: Number(opts.maxArgsBytes ?? k.max_args_bytes),
         ...(opts.program === undefined ? {} : { programPath: opts.program }),
-      }, (batch) => server.offer(batch));
-      for (const [name, p] of Object.entries(opened.programs)) {
-        if (p.attached) ctx.log.info('hook attached', { program: name, section: p.section });
-        else ctx.log.warn('hook not attached', { program: name, section: p.section, reason: p.error ?? '' });
+      };
+      // The sensor opens before the socket listens, so the HELLO an agent gets names the layer really serving.
+      let ebpfError: DaemonEyeError | null = null;
+      if (sensor !== 'netlink') {
+        try {
+          const opened = addon.open(options, (batch) => server.offer(batch));
+          for (const [name, p] of Object.entries(opened.programs)) {
+            if (p.attached) ctx.log.info('hook attached', { program: name, section: p.section });
+            else ctx.log.warn('hook not attached', { program: name, section: p.section, reason: p.error ?? '' });
+          }
+        } catch (e) {
+          if (sensor === 'ebpf' || !(isDaemonEyeError(e, 'DE_BPF_LOAD') || isDaemonEyeError(e, 'DE_BPF_ATTACH') || (e as { code?: string }).code?.startsWith('DE_BPF_'))) throw e;
+          ebpfError = e as DaemonEyeError;
+        }
       }
+      if (sensor === 'netlink' || ebpfError !== null) {
+        if (ebpfError !== null) ctx.log.warn('eBPF sensor unavailable; falling back to the netlink process connector (degraded)', { reason: ebpfError.message.slice(0, 500) });
+        addon.openProcConnector(options, (batch) => server.offer(batch));
+        server.sensor = 'netlink';
+        ctx.log.info('sensor active', { layer: 'netlink', events: 'fork, exec, exit (exec details from /proc)' });
+      } else {
+        server.sensor = 'ebpf';
+      }
+      await server.listen();
       ctx.log.info('collector serving', { socket: opts.socket ?? collectorSocketPath(ctx.dataDir), pid: process.pid });
       const stats = setInterval(() => {
         const s = addon.stats();

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { STATUS_EXIT, worstStatus, type CheckResult } from '../../doctor/check.ts';
 import { dataDirCheck, ebpfCheck, kernelCheck, privilegeCheck, procfsCheck, rulesCheck, runtimeCheck, storeCheck } from '../../doctor/checks.linux.ts';
+import { netlinkFallbackCheck } from '../../doctor/fallback-check.linux.ts';
 import { isDaemonEyeError } from '../../errors/catalogue.ts';
 import { buildContext, type CliContext, type GlobalOptions } from '../context.ts';
 
@@ -26,7 +27,7 @@ Examples:
       } catch (e) {
         results.push({ name: 'config', status: 'fail', detail: (e as Error).message, fix: isDaemonEyeError(e) ? e.hint : 'fix the configuration' });
       }
-      if (ctx !== null) results.push(dataDirCheck(ctx), storeCheck(ctx), rulesCheck(ctx), kernelCheck(ctx), ebpfCheck(ctx));
+      if (ctx !== null) results.push(dataDirCheck(ctx), storeCheck(ctx), rulesCheck(ctx), kernelCheck(ctx), ebpfCheck(ctx), netlinkFallbackCheck(ctx));
       if (format === 'json') {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');
       } else {

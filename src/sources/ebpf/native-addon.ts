@@ -77,6 +77,12 @@ export interface BpfAddon {
      */
     tracefs: string;
   };
+  /**
+   * The fallback layer when open() cannot load the BPF programs: the netlink process connector
+   * (fork, exec, exit; exec details read from /proc, flagged degraded). Same batches, stats, close().
+   * Throws DE_BPF_LOAD when the connector is unavailable (no CAP_NET_ADMIN, no CONFIG_PROC_EVENTS).
+   */
+  openProcConnector(options: Pick<OpenOptions, 'batchMs' | 'maxArgsBytes'>, onBatch: (batch: Buffer) => void): { layer: 'netlink' };
   stats(): SensorStats;
   /** Detaches, drains what is already in the ring, stops the worker thread. Safe to call twice. */
   close(): void;

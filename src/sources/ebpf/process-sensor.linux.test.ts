@@ -187,3 +187,41 @@ test('ebpf_program_path: the built object loads as a replacement; a file that is
   assert.throws(() => addon.open({ programPath: '/etc/hostname' }, () => {}), { code: 'DE_BPF_LOAD' });
   assert.throws(() => addon.open({ programPath: '/nonexistent/x.bpf.o' }, () => {}), /cannot read/);
 });
+
+test('fallback: the netlink process connector reports exec (details from /proc, flagged degraded) and exit with codes', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const addon = loadBpfAddon();
+  const execs = new Map<number, ExecEvent>();
+  const exits = new Map<number, ExitEvent>();
+  let forks = 0;
+  try {
+    addon.openProcConnector({ batchMs: 5 }, (batch) => {
+      for (const e of decodeBatch(batch).events) {
+        if (e.kind === 'exec') execs.set(e.pid, e);
+        else if (e.kind === 'exit') exits.set(e.pid, e);
+        else if (e.kind === 'fork') forks++;
+      }
+    });
+  } catch (e) {
+    return t.skip(`no process connector here: ${(e as Error).message}`);
+  }
+  t.after(() => addon.close());
+  // `sleep` lives long enough for /proc to be read; `sh -c 'exit 3'` may be gone first (pids and codes still right).
+  const sleeper = run('/bin/sleep', ['0.3']);
+  const quick = await run('/bin/sh', ['-c', 'exit 3']);
+  const slow = await sleeper;
+  await new Promise((r) => setTimeout(r, 200));
+  const e = execs.get(slow.pid);
+  assert.ok(e, 'exec of sleep reported');
+  assert.equal(e.degraded, true);
+  assert.equal(e.filename, '/usr/bin/sleep');
+  assert.deepEqual(e.argv, ['/bin/sleep', '0.3']);
+  assert.equal(e.ppid, process.pid);
+  assert.equal(e.cwd, process.cwd());
+  assert.ok(execs.has(quick.pid), 'a process gone before /proc could be read still has its exec, by pid');
+  assert.equal(exits.get(quick.pid)?.exitCode, 3);
+  assert.equal(exits.get(slow.pid)?.exitCode, 0);
+  assert.ok(forks >= 2);
+  assert.throws(() => addon.open({}, () => {}), { code: 'DE_BPF_BUSY' });
+});

@@ -31,7 +31,7 @@ export const LAYOUT = {
       cwd_len: field(76, 4),
       start_boottime_ns: field(80, 8),
       cwd_truncated: field(88, 4),
-      _pad: field(92, 4),
+      flags: field(92, 4),
       data: field(96, 0),
     },
   },
@@ -165,6 +165,9 @@ export function formatIPv6(buf: Buffer, o = 0): string {
   return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
+/** de_exec.flags bit: details read from /proc after the event (netlink fallback), not by the kernel hook. */
+export const EXEC_DEGRADED = 1;
+
 /**
  * The kernel walks the working directory upward, so components arrive innermost first, each ending
  * in NUL ("tmp\0user\0home\0" is /home/user/tmp). A path cut short by the depth or length cap is
@@ -197,6 +200,7 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
         argsTruncated: buf.readUInt32LE(o + X.args_truncated.offset) !== 0,
         cwd: joinCwd(buf, data + flen + alen, clen, buf.readUInt32LE(o + X.cwd_truncated.offset) !== 0),
         startNs: buf.readBigUInt64LE(o + X.start_boottime_ns.offset),
+        ...((buf.readUInt32LE(o + X.flags.offset) & EXEC_DEGRADED) !== 0 ? { degraded: true } : {}),
       };
     }
     case K.fork:
