@@ -163,44 +163,50 @@ export class TaxiiTransport {
       this.#signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (cause) => finish(new Retryable(new TaxiiError('DE_TAXII_NETWORK', `${where}: ${(cause as Error).message}`, null, { cause }), null)));
       req.on('response', (res) => {
-        this.#readBody(res, where).then((buf) => {
+        // Called synchronously from the body's events, so a size-limit error is settled before the
+        // socket teardown it causes can report itself as a network error.
+        this.#readBody(res, where, (err, buf) => {
+          if (err !== undefined) return finish(err);
           try {
-            finish(undefined, this.#interpret(res, buf, where));
+            finish(undefined, this.#interpret(res, buf!, where));
           } catch (e) {
             finish(e);
           }
-        }, (e: unknown) => finish(e));
+        });
       });
       req.end(body);
     });
   }
 
   /** Streams the body, abandoning it (and the connection) past maxResponseBytes. */
-  #readBody(res: IncomingMessage, where: string): Promise<Buffer> {
+  #readBody(res: IncomingMessage, where: string, done: (err: unknown, buf?: Buffer) => void): void {
     const limit = this.#o.maxResponseBytes;
     const tooLarge = (n: string) => new TaxiiError('DE_TAXII_TOO_LARGE', `${where}: response of ${n} bytes exceeds the ${limit}-byte limit`, res.statusCode ?? null);
-    return new Promise((resolve, reject) => {
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limit) {
+    let over = false;
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      done(tooLarge(String(declared)));
+      res.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    res.on('data', (chunk: Buffer) => {
+      if (over) return;
+      total += chunk.length;
+      if (total > limit) {
+        over = true;
+        done(tooLarge(`over ${limit}`));
         res.destroy();
-        reject(tooLarge(String(declared)));
         return;
       }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      res.on('data', (chunk: Buffer) => {
-        total += chunk.length;
-        if (total > limit) {
-          res.destroy();
-          reject(tooLarge(`over ${limit}`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks, total)));
-      res.on('error', (cause) => reject(new Retryable(new TaxiiError('DE_TAXII_NETWORK', `${where}: ${cause.message}`, null, { cause }), null)));
-      res.on('aborted', () => reject(new Retryable(new TaxiiError('DE_TAXII_NETWORK', `${where}: the server closed the connection mid-response`, null), null)));
+      chunks.push(chunk);
     });
+    res.on('end', () => { if (!over) done(undefined, Buffer.concat(chunks, total)); });
+    const broken = (cause?: Error) => done(new Retryable(new TaxiiError('DE_TAXII_NETWORK',
+      `${where}: ${cause?.message ?? 'the server closed the connection mid-response'}`, null, cause === undefined ? {} : { cause }), null));
+    res.on('error', (cause) => broken(cause));
+    res.on('aborted', () => broken());
   }
 
   #interpret(res: IncomingMessage, buf: Buffer, where: string): TaxiiResponse {
