@@ -64,6 +64,8 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
     // The client certificate is checked per request, and a keep-alive connection keeps its certificate.
     keepAliveTimeout: 30_000,
   });
+  // JSON only: a text/plain body would otherwise reach the routes as a string.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', authenticate(repo, ctx.refusals));
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const reason = BODY_ERRORS[err.code];

@@ -1,0 +1,154 @@
+// Hostile requests against a real center over real TLS: no certificate, a certificate from another
+// CA, an expired one, a revoked one, one the center never issued, an agent posting as another
+// agent, oversized, malformed and random payloads. Each is refused, logged (stderr and the
+// refusals table), and nothing of it is stored; a well-formed request on the same channel is.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CenterProcess, cli, cliAsync, freePort, rawRequest, sampleAlert } from '../src/center/testing/center-harness.ts';
+import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
+import { generateKeyPair, importPrivateKey, issueCertificate } from '../src/center/pki/x509.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'de-center-sec-'));
+const centerDir = join(work, 'center');
+const otherDir = join(work, 'other-center');
+const MAX_BODY = 64 * 1024;
+let center: CenterProcess;
+let agentA: Identity;
+let agentB: Identity;
+let caPem: string;
+
+async function enrol(name: string): Promise<Identity> {
+  const t = cli(['--data-dir', centerDir, 'center', 'token']).stdout.trim();
+  const r = await cliAsync(['--data-dir', join(work, name), 'enroll', '--center', center.url, '--token', t, '--name', name]);
+  assert.equal(r.status, 0, r.stderr);
+  return loadIdentity(join(work, name, 'identity'));
+}
+
+before(async () => {
+  const port = await freePort();
+  assert.equal(cli(['--data-dir', centerDir, 'center', 'init', '--listen', `127.0.0.1:${port}`]).status, 0);
+  assert.equal(cli(['--data-dir', otherDir, 'center', 'init']).status, 0);
+  const settingsPath = join(centerDir, 'center.json');
+  writeFileSync(settingsPath, JSON.stringify({ ...JSON.parse(readFileSync(settingsPath, 'utf8')), max_body_bytes: MAX_BODY }));
+  center = new CenterProcess(centerDir, port);
+  await center.start();
+  agentA = await enrol('agent-a');
+  agentB = await enrol('agent-b');
+  caPem = agentA.caPem;
+});
+after(async () => {
+  await center.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const post = (who: { certPem: string; keyPem: string } | null, body: string | Buffer, headers: Record<string, string | number> = {}) =>
+  rawRequest(center.url, { ca: caPem, ...(who ? { cert: who.certPem, key: who.keyPem } : {}), path: '/api/v1/alerts', body, headers });
+const batch = (agentId: string, n = 1) => JSON.stringify({ agent_id: agentId, alerts: Array.from({ length: n }, (_, i) => sampleAlert(i + 1, randomUUID())) });
+const storedAlerts = () => {
+  const db = new Database(join(centerDir, 'center.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM alerts').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+};
+const reasons = () => {
+  const db = new Database(join(centerDir, 'center.db'), { readonly: true });
+  try {
+    return new Set(db.prepare('SELECT reason FROM refusals').pluck().all() as string[]);
+  } finally {
+    db.close();
+  }
+};
+
+test('no client certificate: refused, logged, nothing stored', async () => {
+  const r = await post(null, batch(agentA.id));
+  assert.equal(r.status, 401);
+  assert.match(center.log, /request refused reason="no_client_certificate"/);
+  assert.equal(storedAlerts(), 0);
+});
+
+test("a certificate from another center's CA: refused", async () => {
+  const other = loadIdentity(join(otherDir, 'admin'));
+  const r = await post(other, batch(other.id));
+  assert.equal(r.status, 401);
+  assert.match(r.body, /certificate_not_trusted/);
+});
+
+test('an expired certificate signed by this CA, and one this CA signed but never issued: refused', async () => {
+  const ca = { certPem: caPem, signingKey: await importPrivateKey(readFileSync(join(centerDir, 'pki', 'ca-key.pem'), 'utf8')) };
+  const key = await generateKeyPair();
+  const day = 86_400_000;
+  const expired = await issueCertificate(ca, key.keys.publicKey, {
+    commonName: agentA.id, notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day), client: { role: 'agent', id: agentA.id },
+  });
+  const r1 = await post({ certPem: expired, keyPem: key.privateKeyPem }, batch(agentA.id));
+  assert.equal(r1.status, 401);
+  assert.match(r1.body, /CERT_HAS_EXPIRED/);
+  const forged = await issueCertificate(ca, key.keys.publicKey, { commonName: agentA.id, notAfter: new Date(Date.now() + day), client: { role: 'agent', id: agentA.id } });
+  const r2 = await post({ certPem: forged, keyPem: key.privateKeyPem }, batch(agentA.id));
+  assert.equal(r2.status, 403);
+  assert.match(r2.body, /certificate_unknown/);
+  assert.equal(storedAlerts(), 0);
+});
+
+test('an agent posting as another agent: refused, nothing stored', async () => {
+  const r = await post(agentB, batch(agentA.id, 3));
+  assert.equal(r.status, 403);
+  assert.match(r.body, /identity_claim_mismatch/);
+  assert.equal(storedAlerts(), 0);
+});
+
+test('oversized, malformed, wrongly typed and random payloads: refused, nothing stored', async () => {
+  const big = await post(agentA, batch(agentA.id, 200)); // ~100 KiB > 64 KiB
+  assert.equal(big.status, 413);
+  assert.equal((await post(agentA, '{"agent_id": "x", "alerts": [')).status, 400);
+  assert.equal((await post(agentA, batch(agentA.id), { 'content-type': 'text/plain' })).status, 415);
+  const bad = JSON.parse(batch(agentA.id, 2)) as { alerts: Record<string, unknown>[] };
+  bad.alerts[1]!['severity'] = 'apocalyptic';
+  const partly = await post(agentA, JSON.stringify(bad));
+  assert.equal(partly.status, 400, 'one bad alert refuses the whole batch');
+  assert.match(partly.body, /severity/);
+  for (const body of [
+    '[]', 'null', '"x"', '{"agent_id": 1}', JSON.stringify({ agent_id: agentA.id, alerts: [] }),
+    JSON.stringify({ agent_id: agentA.id, alerts: [{ ...sampleAlert(1, 'not-a-uuid') }] }),
+    JSON.stringify({ agent_id: agentA.id, alerts: [{ ...sampleAlert(-5, randomUUID()) }] }),
+    JSON.stringify({ agent_id: agentA.id, alerts: [{ ...sampleAlert(1, randomUUID()), first_seen: 'yesterday' }] }),
+    JSON.stringify({ agent_id: agentA.id, alerts: [{ ...sampleAlert(1, randomUUID()), summary: 'x'.repeat(5000) }] }),
+    '{"__proto__": {"polluted": true}, "agent_id": "a", "alerts": []}',
+  ]) {
+    const r = await post(agentA, body);
+    assert.equal(r.status, 400, `${body.slice(0, 80)} -> ${r.status} ${r.body}`);
+  }
+  for (let i = 0; i < 20; i++) {
+    const r = await post(agentA, randomBytes(1 + Math.floor(Math.random() * 2000)));
+    assert.ok(r.status >= 400 && r.status < 500, `random body -> ${r.status}`);
+  }
+  assert.equal(storedAlerts(), 0);
+});
+
+test('a revoked certificate: refused at once', async () => {
+  const ok = await post(agentB, batch(agentB.id, 2));
+  assert.equal(ok.status, 200, ok.body);
+  assert.equal(storedAlerts(), 2, 'the same channel stores a well-formed batch');
+  const rev = cli(['--data-dir', centerDir, 'center', 'revoke', agentB.id, '--reason', 'test']);
+  assert.equal(rev.status, 0, rev.stderr);
+  const r = await post(agentB, batch(agentB.id, 2));
+  assert.equal(r.status, 403);
+  assert.match(r.body, /certificate_revoked/);
+  assert.equal(storedAlerts(), 2);
+});
+
+test('every refusal was recorded with its reason', () => {
+  const seen = reasons();
+  for (const reason of ['no_client_certificate', 'certificate_not_trusted', 'certificate_unknown', 'identity_claim_mismatch',
+    'payload_too_large', 'malformed_json', 'unsupported_media_type', 'malformed_alerts', 'certificate_revoked']) {
+    assert.ok(seen.has(reason), `${reason} in ${[...seen].join(', ')}`);
+    assert.match(center.log, new RegExp(`request refused reason="${reason}"`));
+  }
+});
