@@ -140,8 +140,8 @@ test('`intel sync` killed with SIGKILL mid-sync resumes after the last stored pa
   });
   app.addHook('onSend', async (req, _reply, payload) => {
     // The held request's answer goes to a client already killed: it was never fetched.
-    if (req.url.includes('/objects/') && typeof payload === 'string' && !heldRequests.has(req)) {
-      for (const o of (JSON.parse(payload) as { objects?: { id: string }[] }).objects ?? []) served.push(o.id);
+    if (req.url.includes('/objects/') && Buffer.isBuffer(payload) && !heldRequests.has(req)) {
+      for (const o of (JSON.parse(payload.toString()) as { objects?: { id: string }[] }).objects ?? []) served.push(o.id);
     }
     return payload;
   });

@@ -208,8 +208,9 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return sendRaw(reply.code(status), JSON.stringify(body));
 }
 
+/** A Buffer, because fastify rewrites the content type of string JSON bodies (adds a charset, quotes the version). */
 function sendRaw(reply: FastifyReply, text: string): FastifyReply {
-  return reply.header('content-type', TAXII_MEDIA_TYPE).send(text);
+  return reply.header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(text));
 }
 
 /** A TAXII error message (section 3.6.1). */
