@@ -9,7 +9,7 @@ const stateRule: RuleMeta = { id: 'T-STATE-1', name: 'state rule', version: 1, s
 const eventRule: RuleMeta = { ...stateRule, id: 'T-EVENT-1', name: 'event rule', kind: 'event' };
 
 const outcome = (rule: RuleMeta, status: RuleOutcome['status'] = 'ok', truncated = false): RuleOutcome => ({
-  ruleId: rule.id, status, durationMs: 1, rows: 0, truncated, error: status === 'ok' ? null : 'boom', cursor: { lifecycle: 7, exec: 3, exit: 4, connection: 5, security: 6 },
+  ruleId: rule.id, status, durationMs: 1, rows: 0, truncated, error: status === 'ok' ? null : 'boom', cursor: { lifecycle: 7, exec: 3, exit: 4, connection: 5, security: 6, flow: 8, dns: 9, tls: 10, http: 11 },
   clearsWhenAbsent: rule.kind === 'state',
 });
 const run = (rule: RuleMeta, rows: Record<string, unknown>[], status: RuleOutcome['status'] = 'ok', truncated = false): DetectionRun => ({
@@ -67,8 +67,8 @@ test('event alerts never clear; a recycled pid (new start time) is a new alert',
 test('rule outcomes and cursors are recorded', () => {
   const { rec } = setup();
   rec.record(run(stateRule, []), 1, 1);
-  assert.deepEqual(rec.cursors().get('T-STATE-1'), { lifecycle: 7, exec: 3, exit: 4, connection: 5, security: 6 });
-  assert.deepEqual(rec.cursors().get('T-EVENT-1'), { lifecycle: 0, exec: 0, exit: 0, connection: 0, security: 0 });
+  assert.deepEqual(rec.cursors().get('T-STATE-1'), { lifecycle: 7, exec: 3, exit: 4, connection: 5, security: 6, flow: 8, dns: 9, tls: 10, http: 11 });
+  assert.deepEqual(rec.cursors().get('T-EVENT-1'), { lifecycle: 0, exec: 0, exit: 0, connection: 0, security: 0, flow: 0, dns: 0, tls: 0, http: 0 });
 });
 
 test('a row without pid is keyed by its content, and a rule can give its own dedup_key', () => {

@@ -41,7 +41,8 @@ export class AlertRecorder {
     this.#clear = db.prepare(`UPDATE alerts SET cleared_at = ? WHERE rule_id = ? AND cleared_at IS NULL
       AND dedup_key NOT IN (SELECT value FROM json_each(?))`);
     this.#outcome = db.prepare(`UPDATE rules SET last_run_at = ?, last_status = ?, last_error = ?, last_duration_ms = ?,
-      last_lifecycle_id = ?, last_exec_id = ?, last_exit_id = ?, last_connection_id = ?, last_security_id = ? WHERE rule_id = ?`);
+      last_lifecycle_id = ?, last_exec_id = ?, last_exit_id = ?, last_connection_id = ?, last_security_id = ?,
+      last_flow_id = ?, last_dns_id = ?, last_tls_id = ?, last_http_id = ? WHERE rule_id = ?`);
     this.#syncRule = db.prepare(`INSERT INTO rules (rule_id, name, version, severity, source, enabled, sql_sha256, loaded_at)
       VALUES (@id, @name, @version, @severity, @source, @enabled, @sha, @now)
       ON CONFLICT (rule_id) DO UPDATE SET name = excluded.name, version = excluded.version, severity = excluded.severity,
@@ -60,11 +61,13 @@ export class AlertRecorder {
 
   /** Per rule, the lifecycle id its last successful run reached. */
   cursors(): Map<string, RuleCursor> {
-    const rows = this.#db.prepare(`SELECT rule_id, last_lifecycle_id, last_exec_id, last_exit_id, last_connection_id, last_security_id
-      FROM rules`).all() as { rule_id: string; last_lifecycle_id: number; last_exec_id: number; last_exit_id: number;
-      last_connection_id: number; last_security_id: number }[];
+    const rows = this.#db.prepare(`SELECT rule_id, last_lifecycle_id, last_exec_id, last_exit_id, last_connection_id, last_security_id,
+      last_flow_id, last_dns_id, last_tls_id, last_http_id FROM rules`).all() as { rule_id: string; last_lifecycle_id: number;
+      last_exec_id: number; last_exit_id: number; last_connection_id: number; last_security_id: number; last_flow_id: number;
+      last_dns_id: number; last_tls_id: number; last_http_id: number }[];
     return new Map(rows.map((r) => [r.rule_id, { lifecycle: r.last_lifecycle_id, exec: r.last_exec_id, exit: r.last_exit_id,
-      connection: r.last_connection_id, security: r.last_security_id }]));
+      connection: r.last_connection_id, security: r.last_security_id, flow: r.last_flow_id, dns: r.last_dns_id,
+      tls: r.last_tls_id, http: r.last_http_id }]));
   }
 
   record(run: DetectionRun, scanId: number | null, now = Date.now()): Alert[] {
@@ -95,7 +98,7 @@ export class AlertRecorder {
       }
       for (const o of run.outcomes) {
         this.#outcome.run(now, o.status, o.error, o.durationMs, o.cursor.lifecycle, o.cursor.exec, o.cursor.exit, o.cursor.connection,
-          o.cursor.security, o.ruleId);
+          o.cursor.security, o.cursor.flow, o.cursor.dns, o.cursor.tls, o.cursor.http, o.ruleId);
         // Only a clean, complete run of a state rule proves that a finding went away.
         if (o.status === 'ok' && !o.truncated && o.clearsWhenAbsent) {
           this.#clear.run(now, o.ruleId, JSON.stringify(keysByRule.get(o.ruleId) ?? []));

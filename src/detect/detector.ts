@@ -16,11 +16,18 @@ export interface RuleCursor {
   readonly exit: number;
   readonly connection: number;
   readonly security: number;
+  /** Network tables written from decoded packets (network_flows, dns_queries, tls_handshakes, http_requests). */
+  readonly flow: number;
+  readonly dns: number;
+  readonly tls: number;
+  readonly http: number;
 }
 
-export const CURSOR_START: RuleCursor = { lifecycle: 0, exec: 0, exit: 0, connection: 0, security: 0 };
+export const CURSOR_START: RuleCursor = { lifecycle: 0, exec: 0, exit: 0, connection: 0, security: 0, flow: 0, dns: 0, tls: 0, http: 0 };
 
 export type OutcomeStatus = 'ok' | 'timeout' | 'error';
+
+export type DetectionTrigger = 'scan' | 'kernel' | 'network';
 
 /** How one rule (or model) fared in one run: stored in the rules table and shown by `rules list`. */
 export interface RuleOutcome {
@@ -37,8 +44,8 @@ export interface RuleOutcome {
 }
 
 export interface DetectionContext {
-  /** What new data prompted this run: a finished scan, or a batch of kernel events. */
-  readonly trigger: 'scan' | 'kernel';
+  /** What new data prompted this run: a finished scan, a batch of kernel events, or of decoded packets. */
+  readonly trigger: DetectionTrigger;
   readonly scanId: number | null;
   /** Highest ids committed in each event table before detection started. */
   readonly heads: RuleCursor;

@@ -10,6 +10,7 @@ import { openStoreForWriting } from '../../store/open-store.ts';
 import type { Fixture, Rule } from './rule.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
 import { CURSOR_START } from '../detector.ts';
+import { writeNetworkFixtures } from '../../network/rule-fixtures.ts';
 
 export interface FixtureResult {
   readonly ruleId: string;
@@ -132,6 +133,7 @@ function writeFixtureStore(path: string, fixture: Fixture): void {
       fixture.network_connections.forEach((e, i) => insertConn.run(fixtureConnection(e, i)));
       const insertSec = db.prepare(`INSERT INTO process_security_events (${SEC_COLUMNS.join(', ')}) VALUES (${SEC_COLUMNS.map((c) => '@' + c).join(', ')})`);
       fixture.process_security_events.forEach((e, i) => insertSec.run(fixtureSecurity(e, i)));
+      writeNetworkFixtures(db, fixture);
     })();
   } finally {
     db.close();

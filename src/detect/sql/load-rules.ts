@@ -7,7 +7,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { Db } from '../../store/open-store.ts';
 import { ruleSchema, type Rule } from './rule.ts';
-import { createRuleContext, readsKernelEvents } from './rule-context.ts';
+import { createRuleContext, readsKernelEvents, readsNetworkEvents } from './rule-context.ts';
 import { validateSelect } from './validate-sql.ts';
 import { openMemoryStore } from '../../store/open-store.ts';
 
@@ -74,6 +74,9 @@ export function loadRuleFile(file: string, schemaDb: Db, source = file): Rule {
   const rule: Rule = { ...parsed.data, source };
   if (readsKernelEvents(rule.sql) && rule.kind !== 'event') {
     throw new DaemonEyeError('DE_RULE_PARSE', `${file}: rule ${rule.id} reads kernel events (a new_process_* or new_network_connections view): it must be \`kind: event\``);
+  }
+  if (readsNetworkEvents(rule.sql) && rule.kind !== 'event') {
+    throw new DaemonEyeError('DE_RULE_PARSE', `${file}: rule ${rule.id} reads decoded packets (a new_network_flows, new_dns_queries, new_tls_handshakes or new_http_requests view): it must be \`kind: event\``);
   }
   try {
     validateSelect(schemaDb, rule.sql);

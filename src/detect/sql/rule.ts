@@ -19,6 +19,10 @@ export const fixtureSchema = z.strictObject({
   process_exit: z.array(row).default([]),
   network_connections: z.array(row).default([]),
   process_security_events: z.array(row).default([]),
+  network_flows: z.array(row).default([]),
+  dns_queries: z.array(row).default([]),
+  tls_handshakes: z.array(row).default([]),
+  http_requests: z.array(row).default([]),
   expect: z.array(row),
 });
 

@@ -4,7 +4,7 @@ import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleOutcome } from '../detector.ts';
 import type { Rule } from './rule.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
-import { readsKernelEvents } from './rule-context.ts';
+import { ruleTrigger } from './rule-context.ts';
 
 export interface SqlDetectorOptions {
   readonly dbPath: string;
@@ -39,7 +39,7 @@ export class SqlDetector implements Detector {
     const findings: Finding[] = [];
     const outcomes: RuleOutcome[] = [];
     for (const rule of this.#options.rules) {
-      if (!rule.enabled || readsKernelEvents(rule.sql) !== (context.trigger === 'kernel')) continue;
+      if (!rule.enabled || ruleTrigger(rule.sql) !== context.trigger) continue;
       const cursor = context.cursors.get(rule.id) ?? CURSOR_START;
       const started = performance.now();
       try {
