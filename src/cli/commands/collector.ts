@@ -7,10 +7,11 @@ import { DaemonEyeError, isDaemonEyeError } from '../../errors/catalogue.ts';
 import { loadBpfAddon } from '../../sources/ebpf/native-addon.ts';
 import { sensorOptions } from '../../sources/ebpf/sensor-options.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
-import { collectorSocketPath } from '../../collector/socket-path.ts';
+import { collectorPacketSocketPath, collectorSocketPath } from '../../collector/socket-path.ts';
+import { addCollectorCaptureOptions, CollectorCapture, collectorCaptureSettings, type CollectorCaptureFlags } from '../../sources/pcap/collector-capture.ts';
 
 export function registerCollector(program: Command): void {
-  program
+  const collector = program
     .command('collector')
     .description('the privileged half of the agent: load the eBPF sensor and serve kernel events to `daemoneye run` over a Unix socket')
     .option('--socket <path>', 'Unix socket to serve on (default: DATA_DIR/collector.sock)')
@@ -27,8 +28,9 @@ In-kernel filters (ignore by name, uid, cgroup) come from enterprise.kernel_moni
 Examples:
   sudo daemoneye collector                         # serve on DATA_DIR/collector.sock
   sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16
-  sudo daemoneye collector --sensor netlink        # no eBPF: fork/exec/exit from the process connector`)
-    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string; sensor?: 'auto' | 'ebpf' | 'netlink' }, cmd: Command) => {
+  sudo daemoneye collector --sensor netlink        # no eBPF: fork/exec/exit from the process connector
+  sudo daemoneye collector --capture --capture-interface eth0 --flow-accounting xdp   # + packets on collector-net.sock`)
+    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string; sensor?: 'auto' | 'ebpf' | 'netlink' } & CollectorCaptureFlags, cmd: Command) => {
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       if (process.getuid?.() !== 0) {
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
@@ -75,6 +77,12 @@ Examples:
       }
       await server.listen();
       ctx.log.info('collector serving', { socket: opts.socket ?? collectorSocketPath(ctx.dataDir), pid: process.pid });
+      // Packets on a socket of their own (src/sources/pcap/collector-capture.ts); kernel events go on without them if capture cannot open.
+      const captureSettings = collectorCaptureSettings(opts, ctx.config.enterprise.network_monitoring, collectorPacketSocketPath(ctx.dataDir));
+      const capture = captureSettings === null ? null : await CollectorCapture.start(captureSettings, ctx.log).catch((e: Error) => {
+        ctx.log.error('packet capture unavailable', { interface: captureSettings.interface, reason: e.message });
+        return null;
+      });
       const stats = setInterval(() => {
         const s = addon.stats();
         server.sendStats({ kernel_drops: s.kernelDrops, user_drops: s.userDrops, records: s.records, batches: s.batches });
@@ -86,10 +94,12 @@ Examples:
         process.once('disconnect', resolve);
       });
       clearInterval(stats);
+      await capture?.stop();
       addon.close();
       await server.close();
       ctx.log.info('collector stopped');
       // Started by an agent: drop the IPC channel so nothing keeps this process alive.
       if (process.connected) process.disconnect();
     });
+  addCollectorCaptureOptions(collector);
 }
