@@ -1,7 +1,8 @@
 // Real-time matching of indicators against agent events. Indicators are compiled once and their
 // leaves (each `[...]`) indexed by anchors: equality on a property goes to one hash map keyed by
 // (object path, value) — hashes, names, IPs, domains, URLs alike —, ISSUBSET ranges to a prefix
-// trie per path, `LIKE '%.domain'` to a suffix map. Per event, the cost is one lookup per indexed
+// trie per path, `LIKE '%.domain'` to a suffix map, MATCHES to a trigram of a literal every match
+// contains. Per event, the cost is one lookup per indexed
 // property the event has, plus the verification of the few candidates: it does not grow with the
 // number of simple indicators. Leaves with no anchor (MATCHES, NOT, !=, ranges…) are evaluated for
 // events that carry their object types. Multi-observation patterns (AND/OR/FOLLOWEDBY between
@@ -45,6 +46,8 @@ interface PathIndex {
   eq: boolean;
   readonly cidr: IpTrie<Leaf>;
   readonly suffix: Map<string, Leaf[]>;
+  readonly grams: Map<string, Leaf[]>;
+  readonly suffixLengths: Set<number>;
 }
 
 export class IntelMatcher {
@@ -107,7 +110,7 @@ export class IntelMatcher {
     let byType = this.#paths.get(spec.objectType);
     if (byType === undefined) this.#paths.set(spec.objectType, (byType = new Map()));
     let p = byType.get(spec.key);
-    if (p === undefined) byType.set(spec.key, (p = { spec, eq: false, cidr: new IpTrie(), suffix: new Map() }));
+    if (p === undefined) byType.set(spec.key, (p = { spec, eq: false, cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set() }));
     return p;
   }
 
@@ -127,9 +130,21 @@ export class IntelMatcher {
         const list = this.#eq.get(k);
         if (list === undefined) this.#eq.set(k, [leaf]); else list.push(leaf);
       } else if (a.kind === 'cidr') p.cidr.insert(a.range, leaf);
-      else {
+      else if (a.kind === 'literal') {
+        // The literal's least used trigram keeps candidate lists short.
+        let gram = a.literal.slice(0, 3);
+        let best = Infinity;
+        for (let i = 0; i + 3 <= a.literal.length; i += 1) {
+          const g = a.literal.slice(i, i + 3);
+          const n = p.grams.get(g)?.length ?? 0;
+          if (n < best) { best = n; gram = g; }
+        }
+        const list = p.grams.get(gram);
+        if (list === undefined) p.grams.set(gram, [leaf]); else list.push(leaf);
+      } else {
         const list = p.suffix.get(a.suffix);
         if (list === undefined) p.suffix.set(a.suffix, [leaf]); else list.push(leaf);
+        p.suffixLengths.add(a.suffix.length);
       }
     }
   }
@@ -193,10 +208,19 @@ export class IntelMatcher {
               const addr = parseIp(slash < 0 ? v : v.slice(0, slash));
               if (addr !== null) p.cidr.lookup(addr, take);
             }
+            if (p.grams.size > 0) {
+              const s = v.normalize('NFC');
+              for (let i = 0; i + 3 <= s.length; i += 1) {
+                const hit = p.grams.get(s.slice(i, i + 3));
+                if (hit !== undefined) for (const l of hit) take(l);
+              }
+            }
             if (p.suffix.size > 0) {
               const s = v.normalize('NFC');
-              for (let i = 0; i < s.length; i += 1) {
-                const hit = p.suffix.get(i === 0 ? s : s.slice(i));
+              // Only the suffix lengths some indicator uses (a handful), not every position.
+              for (const len of p.suffixLengths) {
+                if (len > s.length) continue;
+                const hit = p.suffix.get(len === s.length ? s : s.slice(s.length - len));
                 if (hit !== undefined) for (const l of hit) take(l);
               }
             }

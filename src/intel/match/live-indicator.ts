@@ -5,6 +5,7 @@ import { compileParsed, type CompiledExpr, type CompiledObservation, type Compil
 import { parsePattern } from '../pattern/parser.ts';
 import { parseIpOrCidr, type IpRange } from '../pattern/ip.ts';
 import type { PathStep } from '../pattern/ast.ts';
+import { requiredLiteral } from './regex-literal.ts';
 
 export interface IndicatorInfo {
   readonly id: string;
@@ -20,7 +21,9 @@ export interface IndicatorInfo {
 export type Anchor =
   | { readonly kind: 'eq'; readonly path: PathSpec; readonly key: string }
   | { readonly kind: 'cidr'; readonly path: PathSpec; readonly range: IpRange }
-  | { readonly kind: 'suffix'; readonly path: PathSpec; readonly suffix: string };
+  | { readonly kind: 'suffix'; readonly path: PathSpec; readonly suffix: string }
+  /** MATCHES: a literal every matching value contains; indexed by one of its trigrams. */
+  | { readonly kind: 'literal'; readonly path: PathSpec; readonly literal: string };
 
 export interface PathSpec {
   readonly key: string;
@@ -99,6 +102,11 @@ function anchorsOf(e: CompiledExpr): Anchor[] | null {
         const rest = like.slice(1);
         if (like.startsWith('%') && rest.length > 0 && !/[%_]/.test(rest)) return [{ kind: 'suffix', path, suffix: rest.normalize('NFC') }];
         return null;
+      }
+      case 'MATCHES': {
+        const regex = c.source.values[0]!.text.slice(1, -1).replace(/\\(['\\])/g, '$1').normalize('NFC');
+        const literal = requiredLiteral(regex);
+        return literal.length >= 3 ? [{ kind: 'literal', path, literal }] : null;
       }
       default: return null;
     }

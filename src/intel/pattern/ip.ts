@@ -15,6 +15,9 @@ export interface IpRange {
 const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 export function parseIp(text: string): Uint8Array | null {
+  const c0 = text.charCodeAt(0);
+  // Neither a digit nor a hex digit nor ':' cannot start an address: skip the regexes for names.
+  if (!((c0 >= 48 && c0 <= 58) || (c0 >= 97 && c0 <= 102) || (c0 >= 65 && c0 <= 70))) return null;
   const m = V4.exec(text);
   if (m !== null) {
     const parts = [m[1], m[2], m[3], m[4]].map(Number);

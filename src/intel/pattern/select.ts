@@ -35,6 +35,13 @@ function deref(key: string, ref: unknown, resolve: ObjectResolver): unknown {
 
 /** Values selected from `root` by `steps`. */
 export function selectValues(root: unknown, steps: readonly PathStep[], resolve: ObjectResolver): unknown[] {
+  // Fast path for the most common path, one plain property (file:name, ipv4-addr:value).
+  if (steps.length === 1) {
+    const s = steps[0]!;
+    if (s.kind === 'key' && isRecord(root) && !/_(?:ref|refs|hex|bin)$/.test(s.key)) {
+      return Object.hasOwn(root, s.key) ? [root[s.key]] : [];
+    }
+  }
   let values: unknown[] = [root];
   for (const step of steps) {
     const next: unknown[] = [];
