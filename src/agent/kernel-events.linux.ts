@@ -38,7 +38,8 @@ export class KernelEvents {
 
   readonly #collectorEnv: NodeJS.ProcessEnv;
 
-  constructor(dbPath: string, dataDir: string, log: Logger, kernel: DaemonEyeConfig['enterprise']['kernel_monitoring'], onStored: () => void = () => {}) {
+  constructor(dbPath: string, dataDir: string, log: Logger, kernel: DaemonEyeConfig['enterprise']['kernel_monitoring'], onStored: () => void = () => {},
+    network?: DaemonEyeConfig['enterprise']['network_monitoring']) {
     this.#onStored = onStored;
     // The agent's own pid is filtered in the kernel too: its store writes and rule children are not
     // what anyone monitors, and recording them would feed back into what it records.
@@ -47,6 +48,9 @@ export class KernelEvents {
     // kernel_monitoring block (ring, window, argv size, filters, program, sensor) through the
     // environment, which outranks its files (docs/configuration.md). JSON is YAML flow syntax.
     this.#collectorEnv = { ...process.env, DAEMONEYE_ENTERPRISE__KERNEL_MONITORING: JSON.stringify(kernel) };
+    // Likewise network_monitoring: with enable_packet_capture the collector also opens the capture
+    // and serves packets on collector-net.sock (src/sources/pcap/collector-packet-source.ts reads it).
+    if (network !== undefined) this.#collectorEnv['DAEMONEYE_ENTERPRISE__NETWORK_MONITORING'] = JSON.stringify(network);
     this.#dbPath = dbPath;
     this.#dataDir = dataDir;
     this.#log = log;
