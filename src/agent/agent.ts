@@ -28,6 +28,7 @@ import { canonicalize } from '../ledger/canonical-json.ts';
 import type { Logger } from './logger.ts';
 import { centerReporter, withCenterSink } from '../center-client/agent-wiring.ts';
 import type { CenterReporter } from '../center-client/center-reporter.ts';
+import { IntelFeedService } from '../intel/feeds/intel-feed-service.ts';
 
 export interface CycleReport {
   readonly scanId: number;
@@ -70,6 +71,8 @@ export class Agent {
   #lastKernelPass = 0;
   #previous: Map<string, ProcessSnapshot> | null;
   #lastRetention = 0;
+  /** TAXII feed sync + sighting sharing every stix_taxii.sync_interval (only while `run` runs). */
+  #intelFeeds: IntelFeedService | null = null;
 
   constructor(config: DaemonEyeConfig, dataDir: string, log: Logger) {
     this.#config = config;
@@ -159,6 +162,8 @@ export class Agent {
     const bus = new BoundedQueue<ProcessScan>(2);
     this.#delivery.pump.start();
     this.#reporter?.start();
+    this.#intelFeeds = new IntelFeedService(this.#config, storePath(this.dataDir), this.#log);
+    this.#intelFeeds.start();
     if (this.#config.enterprise.kernel_monitoring.enable_ebpf) await this.#kernel.start();
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
@@ -183,6 +188,7 @@ export class Agent {
   }
 
   async close(): Promise<void> {
+    await this.#intelFeeds?.stop();
     await this.#kernel.stop();
     for (const d of this.#detectors) await d.close();
     this.#checkpoint(true); // a clean stop signs everything recorded so far
