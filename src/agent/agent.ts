@@ -17,6 +17,9 @@ import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { Delivery } from './delivery.ts';
 import { KernelEvents } from './kernel-events.linux.ts';
+import { EtwKernelEvents } from './kernel-events.windows.ts';
+import { EsKernelEvents } from './kernel-events.darwin.ts';
+import { kernelLayerWanted, type KernelIntake } from './platform-kernel-events.ts';
 import { createSnapshotSource } from './sources.linux.ts';
 import type { ProcessScan, SnapshotSource } from '../sources/source.ts';
 import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts';
@@ -62,7 +65,7 @@ export class Agent {
   readonly #detectors: Detector[];
   readonly #delivery: Delivery;
   readonly #ledger: Ledger;
-  readonly #kernel: KernelEvents;
+  readonly #kernel: KernelIntake;
   /** Heartbeat, object pull and outbox bound when the data dir is enrolled with a center. */
   readonly #reporter: CenterReporter | null;
   readonly #headsQuery;
@@ -131,7 +134,10 @@ export class Agent {
     }
     this.#source = createSnapshotSource(config);
     const k = config.enterprise.kernel_monitoring;
-    this.#kernel = new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch());
+    // The kernel layer of this platform: eBPF on Linux, ETW on Windows, EndpointSecurity on macOS.
+    this.#kernel = process.platform === 'win32' ? new EtwKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
+      : process.platform === 'darwin' ? new EsKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
+      : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch());
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
       (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
@@ -164,7 +170,7 @@ export class Agent {
     this.#reporter?.start();
     this.#intelFeeds = new IntelFeedService(this.#config, storePath(this.dataDir), this.#log);
     this.#intelFeeds.start();
-    if (this.#config.enterprise.kernel_monitoring.enable_ebpf) await this.#kernel.start();
+    if (kernelLayerWanted(this.#config.enterprise.kernel_monitoring, process.platform)) await this.#kernel.start();
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
       while (!signal.aborted) {
