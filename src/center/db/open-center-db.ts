@@ -1,7 +1,7 @@
 // Opens the center's database: SQLite (one file in the data dir, zero set-up) or PostgreSQL (a
 // postgres:// URL), behind one Kysely query layer, and brings its schema up to date.
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
@@ -25,6 +25,25 @@ const PG_TYPES = {
   },
 };
 
+/**
+ * Kysely's SQLite migration lock is a no-op (it assumes one process). A center process and a
+ * `center token` run may open the file at once, so the lock here is SQLite's own write lock:
+ * BEGIN IMMEDIATE (waiting up to busy_timeout for another process) until the migrations are done.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  override async acquireMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`BEGIN IMMEDIATE`.execute(db);
+  }
+  override async releaseMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`COMMIT`.execute(db);
+  }
+}
+class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new LockingSqliteAdapter();
+  }
+}
+
 export function engineOf(database: string): Engine {
   return /^postgres(ql)?:\/\//.test(database) ? 'postgres' : 'sqlite';
 }
@@ -47,7 +66,7 @@ export async function openCenterDb(database: string, options: { poolSize?: numbe
     } catch (e) {
       throw new DaemonEyeError('DE_CENTER_DB', `cannot open the center database ${database}: ${(e as Error).message}`, { cause: e });
     }
-    db = new Kysely<CenterTables>({ dialect: new SqliteDialect({ database: file }) });
+    db = new Kysely<CenterTables>({ dialect: new LockingSqliteDialect({ database: file }) });
   }
   try {
     const { error, results } = await new Migrator({ db, provider: centerMigrations(engine) }).migrateToLatest();
