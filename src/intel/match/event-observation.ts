@@ -7,7 +7,7 @@ import type { Observation } from '../pattern/observed-data.ts';
 type Row = Readonly<Record<string, unknown>>;
 
 /** Event kinds the matcher understands; `table` names the store table the row came from. */
-export type AgentEventKind = 'process_snapshot' | 'process_exec' | 'network_connection' | 'dns_query' | 'http_request';
+export type AgentEventKind = 'process_snapshot' | 'process_exec' | 'network_connection' | 'network_flow' | 'dns_query' | 'tls_handshake' | 'http_request';
 
 export interface AgentEvent {
   readonly kind: AgentEventKind;
@@ -115,17 +115,61 @@ function addConnection(b: Builder, row: Row): void {
   if (pid !== undefined && pid > 0) b.add('process', { pid, name: str(row['comm']), opened_connection_refs: [traffic] });
 }
 
+/** The flow endpoints every packet-derived table shares (client opened the flow: it is the source). */
+function addEndpoints(b: Builder, row: Row): string {
+  const client = ipObject(b, str(row['client_address']));
+  const server = ipObject(b, str(row['server_address']));
+  const traffic = b.add('network-traffic', {
+    src_ref: client, dst_ref: server, src_port: int(row['client_port']), dst_port: int(row['server_port']),
+    protocols: [int(row['ip_version']) === 6 ? 'ipv6' : 'ipv4', str(row['protocol']) ?? 'tcp'],
+    src_byte_count: int(row['bytes_to_server']), dst_byte_count: int(row['bytes_to_client']),
+    src_packets: int(row['packets_to_server']), dst_packets: int(row['packets_to_client']),
+  });
+  const pid = int(row['pid']);
+  if (pid !== undefined && pid > 0) b.add('process', { pid, name: str(row['process_name']), opened_connection_refs: [traffic] });
+  return traffic;
+}
+
+function hostName(v: unknown): string | undefined {
+  const h = str(v);
+  return h === undefined ? undefined : h.replace(/\.$/, '').replace(/:\d+$/, '').toLowerCase();
+}
+
 function addDns(b: Builder, row: Row): void {
-  const answers = typeof row['answers'] === 'string' ? safeList(row['answers']) : Array.isArray(row['answers']) ? row['answers'] : [];
-  const refs = answers.filter((a): a is string => typeof a === 'string').map((a) => ipObject(b, a)!);
-  b.add('domain-name', { value: str(row['query_name'])?.replace(/\.$/, '').toLowerCase(), resolves_to_refs: refs.length > 0 ? refs : undefined });
+  addEndpoints(b, row);
+  // answers: [{name, type, ttl, data}]; A and AAAA data are the addresses the name resolves to.
+  const answers = typeof row['answers'] === 'string' ? safeList(row['answers']) : [];
+  const refs: string[] = [];
+  for (const a of answers) {
+    const rec = a as { type?: unknown; data?: unknown };
+    if ((rec.type === 'A' || rec.type === 'AAAA') && typeof rec.data === 'string') refs.push(ipObject(b, rec.data)!);
+  }
+  b.add('domain-name', { value: hostName(row['query_name']), resolves_to_refs: refs.length > 0 ? refs : undefined });
 }
 
 function addHttp(b: Builder, row: Row): void {
-  const url = str(row['url']);
-  if (url !== undefined) b.add('url', { value: url });
-  const host = str(row['host']);
-  if (host !== undefined) b.add('domain-name', { value: host.replace(/:\d+$/, '').toLowerCase() });
+  addEndpoints(b, row);
+  const host = hostName(row['host']) ?? str(row['server_address']);
+  const port = int(row['server_port']);
+  const path = str(row['path']) ?? '/';
+  if (host !== undefined) {
+    const authority = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    b.add('url', { value: `http://${authority}${port === undefined || port === 80 ? '' : ':' + String(port)}${path}` });
+  }
+  const name = hostName(row['host']);
+  if (name !== undefined) b.add('domain-name', { value: name });
+}
+
+function addTls(b: Builder, row: Row): void {
+  addEndpoints(b, row);
+  const name = hostName(row['server_name']);
+  if (name !== undefined) b.add('domain-name', { value: name });
+}
+
+function addFlow(b: Builder, row: Row): void {
+  addEndpoints(b, row);
+  const name = hostName(row['server_name']);
+  if (name !== undefined) b.add('domain-name', { value: name });
 }
 
 function safeList(text: string): unknown[] {
@@ -144,7 +188,9 @@ export function eventObservation(e: AgentEvent): Observation {
     case 'process_snapshot': addProcess(b, e.row, false); break;
     case 'process_exec': addProcess(b, e.row, true); break;
     case 'network_connection': addConnection(b, e.row); break;
+    case 'network_flow': addFlow(b, e.row); break;
     case 'dns_query': addDns(b, e.row); break;
+    case 'tls_handshake': addTls(b, e.row); break;
     case 'http_request': addHttp(b, e.row); break;
   }
   const us = BigInt(Math.trunc(e.time)) * 1000n;
