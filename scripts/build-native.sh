@@ -93,7 +93,7 @@ if [[ -f "$native/xdp/flow.bpf.c" ]]; then
   llvm-strip -g "$pcap_dir/build/gen/flow.bpf.o" 2>/dev/null || true
   bpftool gen skeleton "$pcap_dir/build/gen/flow.bpf.o" name flow_bpf > "$pcap_dir/build/gen/flow.skel.h" || die "bpftool gen skeleton failed for flow.bpf.o"
 fi
-echo "build-native: pcap addon"
+echo "build-native: pcap and XDP addons"
 (cd "$pcap_dir" && "${gyp[@]}" configure && "${gyp[@]}" build) || die "node-gyp build failed for native/pcap"
 out="$pcap_dir/build/Release/daemoneye_pcap.node"
 [[ -f "$out" ]] || die "expected $out after the build"

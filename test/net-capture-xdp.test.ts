@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDaemonEyeError } from '../src/errors/catalogue.ts';
 import { decodeFlowRecords, FLOW_RECORD_BYTES, FlowRecordLayout, type FlowCounter } from '../src/sources/pcap/flow-records.ts';
@@ -26,10 +27,10 @@ const skip = netnsUnavailable()
 const anchor = () => ({ boottimeNs: loadXdpAddon().boottimeNs(), wallMs: Date.now() });
 const ours = (v: VethPair, port: number) => (f: FlowCounter) => f.srcAddr === v.nsIp && f.dstAddr === v.hostIp && f.protocol === 17 && f.dstPort === port;
 
-/** Loads an XDP object with bpftool and attaches it the old way (netlink, outlives its loader). */
+/** Loads an XDP object's first program with bpftool and attaches it the old way (netlink, outlives its loader). */
 function attachWithBpftool(obj: string, ifname: string): void {
   const pin = `/sys/fs/bpf/de-test-${process.pid}`;
-  execFileSync('bpftool', ['prog', 'load', obj, pin, 'type', 'xdp']);
+  execFileSync('bpftool', ['prog', 'load', obj, pin]);
   try {
     execFileSync('bpftool', ['net', 'attach', 'xdp', 'pinned', pin, 'dev', ifname]);
   } finally {
@@ -75,6 +76,7 @@ describe('XDP flow accounting', { skip: skip ?? false }, () => {
       assert.equal(b.length, 1);
       assert.equal(b[0]!.packets, 30);
       assert.equal(b[0]!.bytes, 30 * 142);
+      assert.equal(b[0]!.directions, 1, 'received: seen by XDP');
       assert.ok(b[0]!.firstSeenMs <= b[0]!.lastSeenMs && Math.abs(b[0]!.lastSeenMs - Date.now()) < 60_000);
       assert.ok(xdp.xdpCounters().packets >= 70);
       // Nothing new since: the next poll reports no flow of ours.
@@ -86,6 +88,52 @@ describe('XDP flow accounting', { skip: skip ?? false }, () => {
       await xdp.stop();
     }
     assert.equal(addon.attached(veth.hostIf), null, 'detached on stop');
+  });
+
+  it('counts sent packets too (TC egress), marked by direction', async () => {
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf, pollMs: 3_600_000 }, () => {});
+    try {
+      assert.equal(xdp.egress, 'ok');
+      assert.equal(loadXdpAddon().tcEgress(veth.hostIf)?.name, 'de_tc_flow');
+      const socket = createSocket('udp4');
+      await new Promise<void>((r) => socket.bind(0, veth.hostIp, () => r()));
+      for (let i = 0; i < 12; i++) await new Promise((r) => socket.send(Buffer.alloc(58), 7301, veth.nsIp, r));
+      socket.close();
+      const sent = decodeFlowRecords(xdp.poll(), anchor()).flows.filter((f) => f.srcAddr === veth.hostIp && f.dstAddr === veth.nsIp && f.dstPort === 7301);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.packets, 12);
+      assert.equal(sent[0]!.bytes, 12 * (14 + 20 + 8 + 58));
+      assert.equal(sent[0]!.directions, 2);
+    } finally {
+      await xdp.stop();
+    }
+    assert.equal(loadXdpAddon().tcEgress(veth.hostIf), null, 'the TC filter is removed on stop');
+  });
+
+  it('after a collector is killed (SIGKILL), the next start finds no XDP left and replaces the TC filter it left', async () => {
+    const addon = loadXdpAddon();
+    const script = `import { XdpFlowAccounting } from ${JSON.stringify(new URL('../src/sources/pcap/xdp-flow-accounting.ts', import.meta.url).href)};
+      new XdpFlowAccounting({ interface: ${JSON.stringify(veth.hostIf)} }, () => {}); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+    });
+    const crashed = addon.tcEgress(veth.hostIf);
+    assert.equal(crashed?.name, 'de_tc_flow');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(addon.attached(veth.hostIf), null, 'the XDP link died with its process');
+    assert.equal(addon.tcEgress(veth.hostIf)?.id, crashed!.id, 'the TC filter outlived it');
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf }, () => {});
+    try {
+      assert.deepEqual(xdp.removedLeftover, { id: crashed!.id, name: 'de_tc_flow' });
+      assert.notEqual(addon.tcEgress(veth.hostIf)?.id, crashed!.id);
+    } finally {
+      await xdp.stop();
+    }
+    assert.equal(addon.tcEgress(veth.hostIf), null);
+    assert.equal(addon.attached(veth.hostIf), null);
   });
 
   it('removes a leftover of ours attached by an earlier run, then detaches its own', async () => {

@@ -78,12 +78,9 @@ static __always_inline int parse_ports(void *l4, void *end, __u8 proto, struct d
 	return 0;
 }
 
-SEC("xdp")
-int de_xdp_flow(struct xdp_md *ctx)
+/* Keys one packet and adds it to its flow; every outcome is counted, nothing is dropped. */
+static __always_inline void account(void *data, void *end, __u64 len, __u8 dir)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	__u64 len = (__u64)(end - data);
 	struct ethhdr *eth = data;
 	struct de_flow_key k = {};
 	struct de_flow_val *v;
@@ -169,29 +166,52 @@ int de_xdp_flow(struct xdp_md *ctx)
 			goto malformed;
 	} else {
 		count(DE_FLOW_CTR_NON_IP, 1);
-		return XDP_PASS;
+		return;
 	}
 keyed:
 	now = bpf_ktime_get_boot_ns();
 	v = bpf_map_lookup_elem(&flows, &k);
 	if (!v) {
-		struct de_flow_val fresh = { .packets = 1, .bytes = len, .first_ns = now, .last_ns = now, .tcp_flags = flags };
+		struct de_flow_val fresh = { .packets = 1, .bytes = len, .first_ns = now, .last_ns = now, .tcp_flags = flags, .dirs = dir };
 
 		if (bpf_map_update_elem(&flows, &k, &fresh, BPF_NOEXIST) == 0)
-			return XDP_PASS;
+			return;
 		/* Another CPU inserted it first: add to theirs. */
 		v = bpf_map_lookup_elem(&flows, &k);
 		if (!v) {
 			count(DE_FLOW_CTR_UPDATE_FAIL, 1);
-			return XDP_PASS;
+			return;
 		}
 	}
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, len);
 	v->last_ns = now;
 	v->tcp_flags |= flags;
-	return XDP_PASS;
+	v->dirs |= dir;
+	return;
 malformed:
 	count(DE_FLOW_CTR_MALFORMED, 1);
+}
+
+/* Ingress: every frame the interface receives, before the stack allocates anything for it. */
+SEC("xdp")
+int de_xdp_flow(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	account(data, end, (__u64)(end - data), DE_FLOW_DIR_INGRESS);
 	return XDP_PASS;
+}
+
+/*
+ * Egress: XDP has no transmit hook, so the other direction is counted by a TC classifier in
+ * direct-action mode. skb->len is the frame length; headers past the linear part (rare on
+ * egress) count as malformed rather than costing a bpf_skb_pull_data per packet.
+ */
+SEC("tc")
+int de_tc_flow(struct __sk_buff *skb)
+{
+	account((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, DE_FLOW_DIR_EGRESS);
+	return 0; /* TC_ACT_OK */
 }

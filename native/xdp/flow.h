@@ -25,8 +25,17 @@ struct de_flow_val {
 	__u64 first_ns; /* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) */
 	__u64 last_ns;
 	__u8 tcp_flags; /* OR of every packet's flags */
-	__u8 _pad[7];
+	__u8 dirs;      /* DE_FLOW_DIR_* of the hooks that saw it */
+	__u8 _pad[6];
 };
+
+#define DE_FLOW_DIR_INGRESS 1 /* XDP */
+#define DE_FLOW_DIR_EGRESS 2  /* TC egress */
+
+/* Where the TC egress filter sits, so a leftover of ours can be found and removed. */
+#define DE_TC_HANDLE 0xde
+#define DE_TC_PRIORITY 0xde
+#define DE_TC_PROG_NAME "de_tc_flow"
 
 /* Per-CPU counters of the program itself. */
 enum de_flow_counter {

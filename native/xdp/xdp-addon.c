@@ -40,6 +40,7 @@
 struct xdp {
 	struct flow_bpf *skel;
 	struct bpf_link *link;
+	bool tc_attached;
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	__u64 last_read_ns; /* flows with last_ns above it are reported by the next read */
@@ -148,11 +149,82 @@ static int query_attached(int ifindex, struct attached *out)
 	return 0;
 }
 
+static void tc_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DE_TC_HANDLE, .priority = DE_TC_PRIORITY);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+/* Name of the TC egress program at our handle/priority, "" if none. Returns its id. */
+static __u32 tc_query(int ifindex, char *name, size_t cap)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DE_TC_HANDLE, .priority = DE_TC_PRIORITY);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd;
+
+	name[0] = 0;
+	if (bpf_tc_query(&hook, &opts) != 0 || !opts.prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			snprintf(name, cap, "%s", info.name);
+		close(fd);
+	}
+	return opts.prog_id;
+}
+
+/*
+ * TC egress at our fixed handle/priority. Unlike the XDP link, a TC filter outlives a crashed
+ * collector, so one found there with our program's name is replaced. The clsact qdisc is left in
+ * place on detach: other tools may have filters on it.
+ */
+static int tc_attach(struct xdp *X, char *err, size_t cap, __u32 *removed_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = X->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DE_TC_HANDLE, .priority = DE_TC_PRIORITY,
+		    .prog_fd = bpf_program__fd(X->skel->progs.de_tc_flow));
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
+	int e = bpf_tc_hook_create(&hook);
+
+	*removed_id = 0;
+	if (e && e != -EEXIST) {
+		snprintf(err, cap, "creating the clsact qdisc failed: %s", strerror(-e));
+		return e;
+	}
+	id = tc_query(X->ifindex, name, sizeof(name));
+	if (id) {
+		if (strcmp(name, DE_TC_PROG_NAME) != 0) {
+			snprintf(err, cap, "another TC egress filter (%s, id %u) holds handle 0x%x priority 0x%x", name[0] ? name : "unnamed", id, DE_TC_HANDLE, DE_TC_PRIORITY);
+			return -EBUSY;
+		}
+		tc_detach(X->ifindex);
+		*removed_id = id;
+	}
+	e = bpf_tc_attach(&hook, &opts);
+	if (e) {
+		snprintf(err, cap, "attaching TC egress failed: %s", strerror(-e));
+		return e;
+	}
+	X->tc_attached = true;
+	return 0;
+}
+
 static void xdp_teardown(struct xdp *X)
 {
 	if (X->closed)
 		return;
 	X->closed = true;
+	if (X->tc_attached) {
+		tc_detach(X->ifindex);
+		X->tc_attached = false;
+	}
 	if (X->link) {
 		bpf_link__destroy(X->link); /* detaches */
 		X->link = NULL;
@@ -198,6 +270,9 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	napi_value argv[2], result, handle, removed;
 	char ifname[IF_NAMESIZE + 1] = "";
 	uint32_t max_flows = 65536;
+	bool egress = true;
+	char egress_status[300] = "off";
+	napi_value result_extra;
 	libbpf_print_fn_t old_print;
 	struct attached cur;
 	struct xdp *X;
@@ -214,6 +289,10 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 			napi_get_named_property(env, argv[1], "maxFlows", &v);
 			napi_get_value_uint32(env, v, &max_flows);
 		}
+		if (napi_has_named_property(env, argv[1], "egress", &has) == napi_ok && has) {
+			napi_get_named_property(env, argv[1], "egress", &v);
+			napi_get_value_bool(env, v, &egress);
+		}
 	}
 	if (max_flows < 1024 || max_flows > (1u << 24))
 		return throw_code(env, "DE_PCAP_ARGS", "maxFlows must be between 1024 and %u, got %u", 1u << 24, max_flows);
@@ -229,6 +308,13 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	}
 
 	napi_get_null(env, &removed);
+	napi_create_object(env, &result_extra);
+	{
+		napi_value nul;
+
+		napi_get_null(env, &nul);
+		napi_set_named_property(env, result_extra, "removedTc", nul);
+	}
 	if (query_attached(X->ifindex, &cur) == 0 && cur.id) {
 		if (strcmp(cur.name, DE_FLOW_PROG_NAME) != 0) {
 			free(X);
@@ -268,6 +354,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 		free(X);
 		return throw_code(env, "DE_PCAP_XDP", "the kernel refused the XDP program (%s): %s", strerror(-err), log_buf);
 	}
+	/* The TC program is attached by tc_attach(), never by the skeleton. */
 	X->link = bpf_program__attach_xdp(X->skel->progs.de_xdp_flow, X->ifindex);
 	libbpf_set_print(old_print);
 	if (!X->link) {
@@ -278,6 +365,24 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	}
 	X->last_read_ns = 0;
 	query_attached(X->ifindex, &cur);
+	{
+		char tc_err[256] = "";
+		__u32 tc_removed = 0;
+
+		/* Egress is best effort: without it the flows still count every received packet. */
+		if (egress && tc_attach(X, tc_err, sizeof(tc_err), &tc_removed) != 0)
+			snprintf(egress_status, sizeof(egress_status), "%s", tc_err);
+		else if (egress)
+			snprintf(egress_status, sizeof(egress_status), "ok");
+		if (tc_removed) {
+			napi_value r;
+
+			napi_create_object(env, &r);
+			napi_set_named_property(env, r, "id", num(env, tc_removed));
+			napi_set_named_property(env, r, "name", str(env, DE_TC_PROG_NAME));
+			napi_set_named_property(env, result_extra, "removedTc", r);
+		}
+	}
 
 	napi_create_external(env, X, xdp_finalize, NULL, &handle);
 	napi_create_object(env, &result);
@@ -286,6 +391,13 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, result, "mode", str(env, mode_name(cur.mode)));
 	napi_set_named_property(env, result, "programId", num(env, cur.id));
 	napi_set_named_property(env, result, "removed", removed);
+	napi_set_named_property(env, result, "egress", str(env, egress_status));
+	{
+		napi_value v;
+
+		napi_get_named_property(env, result_extra, "removedTc", &v);
+		napi_set_named_property(env, result, "removedTc", v);
+	}
 	return result;
 }
 
@@ -473,6 +585,32 @@ static napi_value js_attached(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* tcEgress(ifname) -> { id, name } | null: the TC egress program at our handle/priority. */
+static napi_value js_tc_egress(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], o;
+	char ifname[IF_NAMESIZE + 1] = "", name[BPF_OBJ_NAME_LEN];
+	int ifindex;
+	__u32 id;
+
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	if (argc < 1 || !arg_string(env, argv[0], ifname, sizeof(ifname)))
+		return throw_code(env, "DE_PCAP_ARGS", "tcEgress(ifname): ifname must be a string");
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return throw_code(env, "DE_PCAP_NO_DEVICE", "no interface named %s", ifname);
+	id = tc_query(ifindex, name, sizeof(name));
+	if (!id) {
+		napi_get_null(env, &o);
+		return o;
+	}
+	napi_create_object(env, &o);
+	napi_set_named_property(env, o, "id", num(env, id));
+	napi_set_named_property(env, o, "name", str(env, name));
+	return o;
+}
+
 static napi_value js_boottime_ns(napi_env env, napi_callback_info info)
 {
 	napi_value v;
@@ -516,6 +654,7 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	VF(first_ns);
 	VF(last_ns);
 	VF(tcp_flags);
+	VF(dirs);
 	napi_set_named_property(env, out, "recordBytes", num(env, RECORD_BYTES));
 	napi_set_named_property(env, out, "fields", fields);
 	napi_set_named_property(env, out, "programName", str(env, DE_FLOW_PROG_NAME));
@@ -530,6 +669,7 @@ NAPI_MODULE_INIT()
 		{ "counters", NULL, js_counters, NULL, NULL, NULL, napi_default, NULL },
 		{ "detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL },
 		{ "attached", NULL, js_attached, NULL, NULL, NULL, napi_default, NULL },
+		{ "tcEgress", NULL, js_tc_egress, NULL, NULL, NULL, napi_default, NULL },
 		{ "boottimeNs", NULL, js_boottime_ns, NULL, NULL, NULL, napi_default, NULL },
 		{ "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },
 	};

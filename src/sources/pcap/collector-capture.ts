@@ -106,7 +106,7 @@ export class CollectorCapture {
       if (s.flowAccounting === 'xdp') {
         xdp = new XdpFlowAccounting({ interface: s.interface }, (records) => server.offerFlows(records));
         if (xdp.removedLeftover !== null) log.warn('removed an XDP program left attached by an earlier run', { interface: s.interface, program_id: xdp.removedLeftover.id });
-        log.info('xdp flow accounting attached', { interface: s.interface, mode: xdp.mode, program_id: xdp.programId });
+        log.info('xdp flow accounting attached', { interface: s.interface, mode: xdp.mode, program_id: xdp.programId, egress: xdp.egress });
       }
       capture = new LiveCapture({ interface: s.interface, filter: s.filter, snaplen: s.snaplen, bufferMb: s.bufferMb }, {
         onBatch: (b) => server.offerPackets(b.linktype, b.data),

@@ -1,4 +1,4 @@
-// Decodes XDP flow-accounting records (native/xdp/flow.h: struct de_flow_key + struct de_flow_val,
+// Decodes XDP/TC flow-accounting records (native/xdp/flow.h: struct de_flow_key + struct de_flow_val,
 // 80 bytes, little-endian host layout). The offsets here are checked against the addon's layout()
 // by flow-records.test.ts, so the C struct and this decoder cannot drift apart silently.
 import { isIP } from 'node:net';
@@ -8,10 +8,17 @@ export const FLOW_RECORD_BYTES = 80;
 /** Byte offsets in one record (mirrors native/xdp/flow.h). */
 export const FlowRecordLayout = {
   family: 0, proto: 1, vlan: 2, sport: 4, dport: 6, saddr: 8, daddr: 24,
-  packets: 40, bytes: 48, first_ns: 56, last_ns: 64, tcp_flags: 72,
+  packets: 40, bytes: 48, first_ns: 56, last_ns: 64, tcp_flags: 72, dirs: 73,
 } as const;
 
-/** Counters of one direction of a flow as it arrived on the interface, cumulative since first seen. */
+/** Which hooks saw a flow: XDP on receive, TC on transmit (FlowCounter.directions). */
+export const FlowDirection = { INGRESS: 1, EGRESS: 2 } as const;
+
+/**
+ * Counters of one direction of a flow (addresses as on the wire: received packets have the remote
+ * end as source, sent ones the local end), cumulative since first seen. The flow table pairs the
+ * two directions by swapping the endpoints.
+ */
 export interface FlowCounter {
   readonly family: 4 | 6;
   readonly protocol: number;
@@ -30,6 +37,8 @@ export interface FlowCounter {
   readonly lastSeenMs: number;
   /** OR of the TCP flags of every packet (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ...). */
   readonly tcpFlags: number;
+  /** FlowDirection bits: 1 received (XDP), 2 sent (TC egress). */
+  readonly directions: number;
 }
 
 /** CLOCK_BOOTTIME and the wall clock read together (the collector's HELLO carries one). */
@@ -86,6 +95,7 @@ export function decodeFlowRecords(buf: Buffer, anchor: BootClockAnchor): { flows
       firstSeenMs: toMs(buf.readBigUInt64LE(at + FlowRecordLayout.first_ns)),
       lastSeenMs: toMs(buf.readBigUInt64LE(at + FlowRecordLayout.last_ns)),
       tcpFlags: buf[at + FlowRecordLayout.tcp_flags]!,
+      directions: buf[at + FlowRecordLayout.dirs]!,
     });
   }
   return { flows, bad };

@@ -1,7 +1,8 @@
 // XDP flow accounting (enterprise.network_monitoring.flow_accounting: xdp): an XDP program on the
-// capture interface keeps per-flow packet and byte counters in a kernel LRU map; this class
-// attaches it, reads the flows updated since the last poll, and detaches on stop. A program of
-// ours left attached by a crash is removed on start; anybody else's program is never touched.
+// capture interface (received packets) and a TC egress classifier (sent packets) keep per-flow
+// packet and byte counters in one kernel LRU map; this class attaches them, reads the flows
+// updated since the last poll, and detaches on stop. A program of ours left attached by a crash is
+// removed on start; anybody else's program is never touched.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +22,21 @@ export interface XdpCounters {
 }
 
 export interface XdpAddon {
-  attach(ifname: string, options: { maxFlows?: number }): { handle: XdpHandle; ifindex: number; mode: string; programId: number; removed: { id: number; name: string } | null };
+  attach(ifname: string, options: { maxFlows?: number; egress?: boolean }): {
+    handle: XdpHandle; ifindex: number; mode: string; programId: number;
+    /** A leftover XDP program of ours that was detached first. */
+    removed: { id: number; name: string } | null;
+    /** A leftover TC egress filter of ours (a crashed run) that was replaced. */
+    removedTc: { id: number; name: string } | null;
+    /** 'ok', 'off', or why egress counting could not attach (ingress still counts). */
+    egress: string;
+  };
   read(handle: XdpHandle, idleNs: number): Buffer;
   counters(handle: XdpHandle): XdpCounters;
   detach(handle: XdpHandle): void;
   attached(ifname: string): { id: number; name: string; mode: string } | null;
+  /** The TC egress program at DaemonEye's handle/priority, if any. */
+  tcEgress(ifname: string): { id: number; name: string } | null;
   boottimeNs(): bigint;
   layout(): { recordBytes: number; programName: string; fields: Record<string, { offset: number; size: number }> };
 }
@@ -60,14 +71,18 @@ export interface XdpFlowOptions {
   readonly pollMs?: number;
   /** Flows idle this long are reported a last time and removed from the map. Default 60 s. */
   readonly idleMs?: number;
+  /** Also count sent packets with a TC egress classifier. Default true. */
+  readonly egress?: boolean;
 }
 
 export class XdpFlowAccounting implements Source {
   readonly name = 'xdp-flows';
   readonly mode: string;
   readonly programId: number;
-  /** The leftover program removed on start, if there was one. */
+  /** The leftover program removed on start, if there was one (XDP attached the old way, or a TC filter of a crashed run). */
   readonly removedLeftover: { id: number; name: string } | null;
+  /** 'ok', 'off', or why sent packets are not counted. */
+  readonly egress: string;
   readonly #addon: XdpAddon;
   #handle: XdpHandle | null;
   #timer: NodeJS.Timeout | null = null;
@@ -82,14 +97,15 @@ export class XdpFlowAccounting implements Source {
     this.#idleNs = (options.idleMs ?? 60_000) * 1e6;
     let attached: ReturnType<XdpAddon['attach']>;
     try {
-      attached = addon.attach(options.interface, { maxFlows: options.maxFlows ?? 65536 });
+      attached = addon.attach(options.interface, { maxFlows: options.maxFlows ?? 65536, egress: options.egress ?? true });
     } catch (e) {
       throw asDaemonEyeError(e);
     }
     this.#handle = attached.handle;
     this.mode = attached.mode;
     this.programId = attached.programId;
-    this.removedLeftover = attached.removed;
+    this.removedLeftover = attached.removed ?? attached.removedTc;
+    this.egress = attached.egress;
     this.#timer = setInterval(() => {
       const records = this.poll();
       if (records.length > 0) onFlows(records);
