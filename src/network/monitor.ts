@@ -1,0 +1,116 @@
+// The network monitor: packet batches in (live capture through the collector, or a file), rows out.
+// Decodes and tracks flows (PacketAnalyzer), attributes each record to a process, and writes each
+// batch's records in one transaction. The agent runs it on a worker thread (monitor-worker.ts) so
+// packet decoding never delays the event loop; `daemoneye net read` runs it inline.
+import type { PacketBatch } from '../sources/pcap/batch-format.ts';
+import type { Db } from '../store/open-store.ts';
+import { PacketAnalyzer, type AnalyzerOptions } from './analyzer.ts';
+import { chain, NO_ATTRIBUTION, type Attributor } from './attribution/attributor.ts';
+import { KernelAttributor } from './attribution/kernel-attributor.ts';
+import { ProcfsAttributor } from './attribution/procfs-attributor.linux.ts';
+import { nonZero, totalDecodeErrors } from './decode/decode-errors.ts';
+import type { AnalyzerOutput, Endpoints } from './records.ts';
+import { NetworkStoreWriter, type StoredCounts } from './store-writer.ts';
+
+export interface NetworkMonitorOptions extends AnalyzerOptions {
+  /** `live:IFACE` or `file:PATH`, stored in every row's capture_source. */
+  readonly source: string;
+  /** `host`: kernel events, then /proc (live capture on this host). `none`: offline files from elsewhere. */
+  readonly attribution: 'host' | 'none';
+  /** Records are written once this many accumulate, or on tick/flush (bounds memory and latency). */
+  readonly writeEvery?: number;
+}
+
+export interface NetworkCounters {
+  readonly packets: number;
+  readonly bytes: number;
+  readonly batches: number;
+  readonly decode_errors: number;
+  readonly flows_active: number;
+  readonly flows_exported: number;
+  readonly flow_evictions: number;
+  readonly rows_written: number;
+  readonly rows_attributed: number;
+}
+
+export class NetworkMonitor {
+  readonly analyzer: PacketAnalyzer;
+  readonly #writer: NetworkStoreWriter;
+  readonly #attributor: Attributor;
+  readonly #source: string;
+  readonly #writeEvery: number;
+  #pending: AnalyzerOutput = { flows: [], dns: [], tls: [], http: [] };
+  #pendingCount = 0;
+  #written = 0;
+  #attributed = 0;
+
+  constructor(db: Db, options: NetworkMonitorOptions) {
+    this.analyzer = new PacketAnalyzer(options);
+    this.#writer = new NetworkStoreWriter(db);
+    this.#source = options.source;
+    this.#writeEvery = options.writeEvery ?? 2_000;
+    this.#attributor = options.attribution === 'host' ? chain(new KernelAttributor(db), new ProcfsAttributor()) : NO_ATTRIBUTION;
+  }
+
+  /** Decodes one batch; writes when enough records are waiting. Returns what was written, if anything. */
+  ingest(batch: PacketBatch): StoredCounts | null {
+    this.analyzer.ingest(batch);
+    this.#collect();
+    return this.#pendingCount >= this.#writeEvery ? this.write() : null;
+  }
+
+  /** Live capture: expire idle flows and unanswered DNS as of wall time, then write what is waiting. */
+  tick(nowMs = Date.now()): StoredCounts | null {
+    this.analyzer.tick(nowMs);
+    this.#collect();
+    return this.#pendingCount > 0 ? this.write() : null;
+  }
+
+  /** End of capture: export every open flow and write everything. */
+  flush(): StoredCounts | null {
+    this.analyzer.flush();
+    this.#collect();
+    return this.#pendingCount > 0 ? this.write() : null;
+  }
+
+  /** Writes the waiting records in one transaction. */
+  write(): StoredCounts {
+    const out = this.#pending;
+    this.#pending = { flows: [], dns: [], tls: [], http: [] };
+    this.#pendingCount = 0;
+    // Attribute the records that are about application traffic first: they are written while
+    // the socket is usually still open, and the flow record borrows their answer.
+    const all: Endpoints[] = [...out.dns, ...out.tls, ...out.http, ...out.flows];
+    this.#attributor.refresh?.(all);
+    const reordered: AnalyzerOutput = { dns: out.dns, tls: out.tls, http: out.http, flows: out.flows };
+    const counts = this.#writer.write(reordered, this.#source, this.#attributor);
+    this.#written += counts.flows + counts.dns + counts.tls + counts.http;
+    this.#attributed += counts.attributed;
+    return counts;
+  }
+
+  counters(): NetworkCounters {
+    const a = this.analyzer;
+    return {
+      packets: a.counters.packets, bytes: a.counters.bytes, batches: a.counters.batches, decode_errors: totalDecodeErrors(a.errors),
+      flows_active: a.flows.size, flows_exported: a.flows.counters.flowsExported, flow_evictions: a.flows.counters.evictions,
+      rows_written: this.#written, rows_attributed: this.#attributed,
+    };
+  }
+
+  decodeErrors(): Record<string, number> {
+    return nonZero(this.analyzer.errors);
+  }
+
+  #collect(): void {
+    const out = this.analyzer.drain();
+    const n = out.flows.length + out.dns.length + out.tls.length + out.http.length;
+    if (n === 0) return;
+    // Loops, not push(...spread): a file's last flush can export hundreds of thousands of flows.
+    for (const r of out.flows) this.#pending.flows.push(r);
+    for (const r of out.dns) this.#pending.dns.push(r);
+    for (const r of out.tls) this.#pending.tls.push(r);
+    for (const r of out.http) this.#pending.http.push(r);
+    this.#pendingCount += n;
+  }
+}
