@@ -34,6 +34,8 @@ export interface AnalyticsDetectorOptions {
   /** Seconds between retrains. */
   readonly updateInterval: number;
   readonly seed?: number;
+  /** Include the isolation forest (enterprise.analytics.enable_machine_learning). */
+  readonly machineLearning?: boolean;
   readonly log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
   /** Tests and benchmarks pass false to drive training themselves. */
   readonly autoTrain?: boolean;
@@ -49,6 +51,7 @@ export class AnalyticsDetector implements Detector {
   #training: Promise<void> | null = null;
   #closed = false;
   #insertScore;
+  #activeQuery;
 
   constructor(options: AnalyticsDetectorOptions) {
     this.#o = options;
@@ -59,6 +62,7 @@ export class AnalyticsDetector implements Detector {
     this.#db.prepare(`INSERT INTO rules (rule_id, name, version, severity, source, enabled, sql_sha256, loaded_at)
       VALUES (?, ?, ?, ?, 'builtin:analytics', 1, '', ?) ON CONFLICT (rule_id) DO UPDATE SET enabled = 1`)
       .run(ANOMALY_RULE.id, ANOMALY_RULE.name, ANOMALY_RULE.version, ANOMALY_RULE.severity, Date.now());
+    this.#activeQuery = this.#db.prepare(`SELECT version FROM analytics_model_versions WHERE status = 'active'`);
     this.#insertScore = this.#db.prepare(`INSERT INTO analytics_scores (scored_at, model_version, ref, pid, start_time, executable_path,
       command_line, score, p, alerted, explanation, models) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
@@ -79,16 +83,24 @@ export class AnalyticsDetector implements Detector {
   async detect(context: DetectionContext): Promise<DetectionRun> {
     const started = performance.now();
     const cursor = context.cursors.get(ANOMALY_RULE.id) ?? CURSOR_START;
-    if (context.trigger === 'scan' && this.#o.autoTrain !== false) this.#maybeRetrain();
+    if (context.trigger === 'scan') {
+      // `daemoneye analytics train|rollback` change the active version under a running agent.
+      const active = (this.#activeQuery.get() as { version: number } | undefined)?.version ?? null;
+      if (active !== (this.#model?.version ?? null)) this.reload();
+      if (this.#o.autoTrain !== false) this.#maybeRetrain();
+    }
     // Kernel passes read exec rows only; the scan's lifecycle rows are left for the scan pass.
-    const next: RuleCursor = context.trigger === 'kernel' ? { ...context.heads, lifecycle: cursor.lifecycle } : context.heads;
+    // Packet batches (trigger 'network') carry no process starts: both cursors stay where they are.
+    const next: RuleCursor = context.trigger === 'scan' ? context.heads
+      : context.trigger === 'kernel' ? { ...context.heads, lifecycle: cursor.lifecycle }
+        : { ...context.heads, lifecycle: cursor.lifecycle, exec: cursor.exec };
     const outcome = (rows: number) => ({
       ruleId: ANOMALY_RULE.id, status: 'ok' as const, durationMs: performance.now() - started, rows, truncated: false,
       error: null, cursor: next, clearsWhenAbsent: false,
     });
     const model = this.#model;
     // Cold start: nothing to score with yet. The cursor still moves on: history is for training.
-    if (model === null) return { findings: [], outcomes: [outcome(0)] };
+    if (model === null || context.trigger === 'network') return { findings: [], outcomes: [outcome(0)] };
     const observations = this.#newObservations(cursor, next);
     const findings = this.scoreObservations(observations, model);
     return { findings, outcomes: [outcome(findings.length)] };
@@ -149,7 +161,8 @@ export class AnalyticsDetector implements Detector {
 
   /** Trains on the store's window in a worker thread, saves the new version and switches to it. */
   async retrain(trainedBy: string): Promise<number> {
-    const set = await trainInWorker(this.#o.dbPath, { windowDays: this.#o.windowDays, threshold: this.#o.threshold, seed: this.#o.seed ?? 1 });
+    const set = await trainInWorker(this.#o.dbPath, { windowDays: this.#o.windowDays, threshold: this.#o.threshold, seed: this.#o.seed ?? 1,
+      machineLearning: this.#o.machineLearning ?? true });
     if (this.#closed) return -1;
     const version = saveVersion(this.#db, set, trainedBy);
     setState(this.#db, 'last_train_error', '');

@@ -15,6 +15,8 @@ export interface TrainOptions {
   readonly threshold: number;
   readonly seed: number;
   readonly trees?: number;
+  /** Include the isolation forest (enterprise.analytics.enable_machine_learning). */
+  readonly machineLearning?: boolean;
   readonly now?: number;
 }
 
@@ -32,7 +34,7 @@ export function trainFromStore(db: Db, opts: TrainOptions): TrainedSet {
   // The window's actual span: explanations say "in 3 days" when the store only has 3 days.
   const first = rows.reduce((m, o) => Math.min(m, o.start_time), windowTo);
   const spanDays = Math.max(1, Math.min(opts.windowDays, Math.round((windowTo - first) / 86_400_000)));
-  const ensemble = new Ensemble(defaultModels({ trees: opts.trees ?? 100 }), opts.threshold);
+  const ensemble = new Ensemble(defaultModels({ trees: opts.trees ?? 100, machineLearning: opts.machineLearning ?? true }), opts.threshold);
   ensemble.fit(rows.map(extractFeatures), { windowDays: spanDays, seed: opts.seed });
   return {
     bundle: packBundle(ensemble.save()), models: ensemble.status(), trainingRows: rows.length, excludedRows: all.length - rows.length,

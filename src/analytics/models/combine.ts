@@ -1,13 +1,21 @@
 // Combining calibrated model scores into one. Decision (docs/analytics.md): Fisher's method across
-// model families, the Bonferroni-adjusted minimum within a family.
-// - Fisher (X = -2 Σ ln p, chi-squared with 2k degrees of freedom) lets one model that is sure carry
-//   the score: a weighted mean would average a web shell's 1.0 rarity down with unremarkable CPU.
+// model families with a Tippett guard, the smallest p within a family.
+// - p values are combined rather than scores averaged: a weighted mean would average a web shell's
+//   1.0 rarity down with its unremarkable CPU. Fisher: X = -2 Σ ln p, chi-squared with 2k degrees of freedom.
 // - Fisher assumes independent p values. Models of one family read the same signal (a new binary is
 //   a new path, a new parent → child pair and a new user × executable at once), so multiplying them
 //   would count one fact three times; within a family we take the smallest p. We do not multiply it
 //   by the family size (Bonferroni): that corrects for independent tests, and these are nested
 //   (a never-seen path implies a never-seen pair), so it would only throw away resolution. The
 //   false-alert rate this gives is measured, not assumed (bench/analytics.ts).
+// - Fisher dilutes a lone strong signal: a never-seen parent → child pair (p = 7e-5) next to an
+//   isolation forest with nothing to say (p = 1) combines to 7e-4, below the threshold. So the
+//   combined p is the smaller of Fisher's p and Tippett's (the smallest family p times the number of
+//   families), doubled: a Bonferroni correction for taking the better of the two tests, which keeps
+//   the result a valid p value. Several moderate signals are found by Fisher, one strong by Tippett.
+//   The isolation forest ('shape' family) takes part in Fisher but not in the Tippett guard: on a
+//   busy host its top tail is ordinary rows with timing jitter (cron's spawn rate a little above its
+//   p99), so on its own it must be extreme to alert (p = 2e-5 next to an ordinary rarity still gives 0.9).
 // - Models with weight 0 (too little history to reach the threshold) are left out entirely.
 import { calibrate } from './calibration.ts';
 
@@ -45,7 +53,11 @@ export function combine(scores: readonly WeightedP[]): { p: number; calibrated: 
     list.push(s.p);
     byFamily.set(s.family, list);
   }
+  const families = [...byFamily.keys()];
   const familyP = [...byFamily.values()].map((ps) => Math.min(1, ...ps));
-  const p = fisher(familyP);
-  return { p, calibrated: familyP.length === 0 ? 0 : calibrate(p), families: familyP.length };
+  if (familyP.length === 0) return { p: 1, calibrated: 0, families: 0 };
+  const lone = familyP.filter((_, i) => families[i] !== 'shape');
+  const tippett = lone.length === 0 ? 1 : Math.min(1, Math.min(...lone) * familyP.length);
+  const p = familyP.length === 1 ? familyP[0]! : Math.min(1, 2 * Math.min(fisher(familyP), tippett));
+  return { p, calibrated: calibrate(p), families: familyP.length };
 }

@@ -14,12 +14,13 @@ import type { Contribution, FitContext, Model, ModelDescription, ModelScore, Sav
 export const LIVE_IFOREST_FEATURES = ['cmdline_length', 'cmdline_entropy', 'arg_base64', 'arg_urls', 'arg_ip_literals',
   'child_spawn_rate', 'network_fan_out', 'location_code'] as const;
 
-export function defaultModels(options: { trees?: number } = {}): Model[] {
+/** The agent's models: rarity and baselines always; the isolation forest when machine learning is on. */
+export function defaultModels(options: { trees?: number; machineLearning?: boolean } = {}): Model[] {
   return [
     new FrequencyModel('parent_child'),
     new FrequencyModel('executable_path'),
     new FrequencyModel('user_executable'),
-    new IsolationForestModel(LIVE_IFOREST_FEATURES, { trees: options.trees ?? 100, oneSided: true }),
+    ...(options.machineLearning ?? true ? [new IsolationForestModel(LIVE_IFOREST_FEATURES, { trees: options.trees ?? 100, oneSided: true })] : []),
     new BaselineModel(),
   ];
 }

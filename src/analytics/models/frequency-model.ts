@@ -52,11 +52,13 @@ export class FrequencyModel implements Model {
     this.#total = rows.length;
     this.#windowDays = context.windowDays;
     // Leave-one-out: each row scored against the counts without itself.
+    // The denominator stays the full window's, so a left-out singleton scores exactly like a value
+    // never seen at all: they tie, and "never seen" gets p = (singletons + 1) / (n + 1).
     const distinct = this.#counts.size;
     const scores = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const c = this.#counts.get(rows[i]!.categorical[this.key] ?? '')! - 1;
-      scores[i] = this.#surprise(c, this.#total - 1, c === 0 ? distinct - 1 : distinct);
+      scores[i] = this.#surprise(c, this.#total, distinct);
     }
     this.#calibration = Calibration.fromScores(scores, context.seed);
   }

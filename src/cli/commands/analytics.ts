@@ -1,11 +1,128 @@
 // `daemoneye analytics status|train|rollback|score`: behavioural models (docs/analytics.md).
 import type { Command } from 'commander';
+import { listVersions, rollback, saveVersion, getState } from '../../analytics/lifecycle/model-store.ts';
+import { trainFromStore } from '../../analytics/lifecycle/train-from-store.ts';
 import { scoreTable, scoredCsv, TABLE_MODELS } from '../../analytics/score-table.ts';
+import { DaemonEyeError } from '../../errors/catalogue.ts';
+import { openStoreForWriting, openStoreReadOnly, storePath } from '../../store/open-store.ts';
+import { buildContext, type GlobalOptions } from '../context.ts';
+import { formatRows, parseFormat } from '../output.ts';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) || ms === 0 ? '' : new Date(ms).toISOString());
+
+function positiveInt(v: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new DaemonEyeError('DE_USAGE', `${name} must be an integer 0..${max}, not "${v}"`);
+  return n;
+}
 
 export function registerAnalytics(program: Command): void {
   const analytics = program.command('analytics').description('behavioural analytics: anomaly models over process features');
+
+  analytics
+    .command('status')
+    .description('the active model version, each model\'s weight (and why a model is weighted 0), stored versions, recent scores')
+    .option('-f, --format <format>', 'table | json')
+    .addHelpText('after', `
+Examples:
+  daemoneye analytics status
+  daemoneye analytics status --format json`)
+    .action((opts: { format?: string }, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const format = parseFormat(opts.format ?? global.format ?? 'table');
+      const ctx = buildContext(global);
+      const a = ctx.config.enterprise.analytics;
+      const db = openStoreReadOnly(storePath(ctx.dataDir));
+      try {
+        const versions = listVersions(db);
+        const active = versions.find((v) => v.status === 'active') ?? null;
+        const since = Date.now() - 86_400_000;
+        const recent = db.prepare(`SELECT count(*) AS scored, coalesce(sum(alerted), 0) AS alerted FROM analytics_scores WHERE scored_at >= ?`).get(since) as { scored: number; alerted: number };
+        const status = {
+          enabled: a.enable_behavioral_analysis, machine_learning: a.enable_machine_learning, threshold: a.anomaly_threshold,
+          training_window_days: a.training_window_days, model_update_interval: a.model_update_interval,
+          state: active === null ? 'cold_start' : 'active',
+          active_version: active?.version ?? null,
+          last_train_at: iso(Number(getState(db, 'last_train_at') ?? 0)),
+          last_train_error: getState(db, 'last_train_error') || null,
+          scores_24h_at_or_above_0_5: recent.scored, alerts_24h: recent.alerted,
+          models: active === null ? [] : JSON.parse(active.models) as Record<string, unknown>[],
+          versions: versions.map((v) => ({ version: v.version, status: v.status, created_at: iso(v.created_at), trained_by: v.trained_by,
+            training_rows: v.training_rows, excluded_rows: v.excluded_rows, window_days: Math.round((v.window_to - v.window_from) / 86_400_000), duration_ms: Math.round(v.duration_ms) })),
+        };
+        if (format === 'json') {
+          process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+          return;
+        }
+        const lines = [
+          `behavioural analysis: ${status.enabled ? 'enabled' : 'disabled (enterprise.analytics.enable_behavioral_analysis: false)'}; threshold ${status.threshold}; window ${status.training_window_days} days; retrain every ${status.model_update_interval} s`,
+          active === null
+            ? 'state: cold start — no model yet. The agent trains one as soon as the store holds process history; or run `daemoneye analytics train`.'
+            : `state: active — version ${active.version}, trained ${iso(active.created_at)} on ${active.training_rows} observations (${active.excluded_rows} alerted left out)`,
+        ];
+        if (status.last_train_error) lines.push(`last training problem: ${status.last_train_error}`);
+        lines.push(`last 24 h: ${recent.scored} observations scored 0.5 or more, ${recent.alerted} at or above the threshold`, '');
+        process.stdout.write(lines.join('\n') + '\n');
+        if (active !== null) {
+          process.stdout.write(formatRows((status.models as { name: string; family: string; trainingRows: number; ceiling: number; weight: number; note: string }[])
+            .map((m) => ({ model: m.name, family: m.family, training_rows: m.trainingRows, ceiling: m.ceiling.toFixed(2), weight: m.weight, note: m.note })), 'table') + '\n');
+        }
+        process.stdout.write(formatRows(status.versions, 'table'));
+      } finally {
+        db.close();
+      }
+    });
+
+  analytics
+    .command('train')
+    .description('train a new model version now on the store\'s window (it becomes the active version)')
+    .option('--window-days <n>', 'days of history (default: enterprise.analytics.training_window_days)')
+    .option('--seed <n>', 'random seed of the isolation forest', '1')
+    .addHelpText('after', `
+A running agent switches to the new version at its next scan. Processes an alert was raised on are
+left out of the training data.
+
+Examples:
+  daemoneye analytics train
+  daemoneye analytics train --window-days 7 --seed 42`)
+    .action((opts: { windowDays?: string; seed: string }, cmd: Command) => {
+      const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
+      const a = ctx.config.enterprise.analytics;
+      const windowDays = opts.windowDays === undefined ? a.training_window_days : positiveInt(opts.windowDays, '--window-days', 365);
+      if (windowDays < 1) throw new DaemonEyeError('DE_USAGE', '--window-days must be at least 1');
+      const db = openStoreForWriting(storePath(ctx.dataDir));
+      try {
+        const set = trainFromStore(db, { windowDays, threshold: a.anomaly_threshold, seed: positiveInt(opts.seed, '--seed'), machineLearning: a.enable_machine_learning });
+        const version = saveVersion(db, set, 'cli');
+        process.stdout.write(`trained version ${version} on ${set.trainingRows} observations (${set.excludedRows} alerted left out) in ${Math.round(set.durationMs)} ms\n`);
+        process.stdout.write(formatRows(set.models.map((m) => ({ model: m.name, training_rows: m.trainingRows, ceiling: m.ceiling.toFixed(2), weight: m.weight, note: m.note })), 'table'));
+      } finally {
+        db.close();
+      }
+    });
+
+  analytics
+    .command('rollback')
+    .description('re-activate an earlier model version (default: the one before the active version)')
+    .option('--to <version>', 'the version to re-activate')
+    .addHelpText('after', `
+The version rolled back from is marked rolled_back (kept, never re-activated by a plain rollback).
+A running agent switches at its next scan.
+
+Examples:
+  daemoneye analytics rollback
+  daemoneye analytics rollback --to 3`)
+    .action((opts: { to?: string }, cmd: Command) => {
+      const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
+      const db = openStoreForWriting(storePath(ctx.dataDir));
+      try {
+        const r = rollback(db, opts.to === undefined ? undefined : positiveInt(opts.to, '--to'));
+        process.stdout.write(`active model version: ${r.to} (was ${r.from ?? 'none'})\n`);
+      } finally {
+        db.close();
+      }
+    });
 
   analytics
     .command('score')
