@@ -12,7 +12,7 @@ import { loadRules } from '../detect/sql/load-rules.ts';
 import type { Rule } from '../detect/sql/rule.ts';
 import { SqlDetector } from '../detect/sql/sql-detector.ts';
 import { AnalyticsDetector } from '../analytics/detect/analytics-detector.ts';
-import { IntelDetector } from '../intel/match/intel-detector.ts';
+import { AnalyticsDetector } from '../analytics/detect/analytics-detector.ts';
 import type { DaemonEyeError } from '../errors/catalogue.ts';
 import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
@@ -133,8 +133,11 @@ export class Agent {
       this.#detectors.push(new AnalyticsDetector({ dbPath, threshold: an.anomaly_threshold, windowDays: an.training_window_days,
         updateInterval: an.model_update_interval, machineLearning: an.enable_machine_learning, log: (level, m, f) => log[level](m, f) }));
     }
-    // STIX indicators from TAXII feeds (intel_indicators), matched against new events: docs/intel.md.
-    if (config.enterprise.stix_taxii.enable_integration) this.#detectors.push(new IntelDetector({ dbPath, host: this.host }));
+    const an = config.enterprise.analytics;
+    if (an.enable_behavioral_analysis) {
+      this.#detectors.push(new AnalyticsDetector({ dbPath, threshold: an.anomaly_threshold, windowDays: an.training_window_days,
+        updateInterval: an.model_update_interval, machineLearning: an.enable_machine_learning, log: (level, m, f) => log[level](m, f) }));
+    }
     this.#source = createSnapshotSource(config);
     const k = config.enterprise.kernel_monitoring;
     // The kernel layer of this platform: eBPF on Linux, ETW on Windows, EndpointSecurity on macOS.
