@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -622,7 +623,19 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	}
 	bpf_map__set_max_entries(S.skel->maps.events, ring_bytes);
 
-	err = process_bpf__load(S.skel);
+	/*
+	 * The verifier gives up with EAGAIN when a signal is pending for the loading thread, and it runs
+	 * for tens of milliseconds: a profiler's SIGPROF or any timer would fail the load at random. So
+	 * signals wait (blocked, not lost) until the programs are loaded.
+	 */
+	{
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		err = process_bpf__load(S.skel);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (err) {
 		process_bpf__destroy(S.skel);
 		S.skel = NULL;

@@ -135,7 +135,7 @@ export class KernelEvents {
     worker.unref();
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'stored') {
-        this.counters['kernel_batches']!++;
+        this.counters['kernel_batches']! += m.batches;
         this.counters['kernel_events']! += m.events;
         this.counters['kernel_decode_errors']! += m.decodeErrors;
         if (m.events > 0) this.#onStored();

@@ -20,7 +20,7 @@ export type ToWorker =
   | { readonly type: 'close' };
 
 export type FromWorker =
-  | { readonly type: 'stored'; readonly events: number; readonly decodeErrors: number }
+  | { readonly type: 'stored'; readonly events: number; readonly decodeErrors: number; readonly batches: number }
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'closed' };
 
@@ -32,7 +32,36 @@ let clock: BootClock = createBootClock(0n, 0);
 const cgroups = new CgroupResolver();
 const listeners = new ListenerAttribution();
 
-function store(batch: Buffer): FromWorker {
+/*
+ * A message to the main thread costs about as much as storing a small batch, and at thousands of
+ * events a second batches arrive every few milliseconds. So "stored" reports are folded: at most one
+ * per REPORT_MS, the last one on a timer so no batch waits for a later one to be reported. The main
+ * thread runs kernel rules on these reports, which it paces anyway (agent.ts, KERNEL_PASS_MS).
+ */
+const REPORT_MS = 25;
+let pending = { events: 0, decodeErrors: 0, batches: 0 };
+let lastReport = 0;
+let reportTimer: NodeJS.Timeout | null = null;
+
+function report(): void {
+  if (reportTimer !== null) clearTimeout(reportTimer);
+  reportTimer = null;
+  if (pending.batches === 0) return;
+  port.postMessage({ type: 'stored', ...pending } satisfies FromWorker);
+  pending = { events: 0, decodeErrors: 0, batches: 0 };
+  lastReport = performance.now();
+}
+
+function fold(r: { events: number; decodeErrors: number }): void {
+  pending.events += r.events;
+  pending.decodeErrors += r.decodeErrors;
+  pending.batches++;
+  const wait = REPORT_MS - (performance.now() - lastReport);
+  if (wait <= 0) report();
+  else reportTimer ??= setTimeout(report, wait);
+}
+
+function store(batch: Buffer): { events: number; decodeErrors: number } {
   const { events, security, errors } = decodeBatch(batch);
   const decodeErrors = Object.values(errors).reduce((a, b) => a + b, 0);
   writer!.write(events, clock.toEpochMs, {
@@ -50,7 +79,7 @@ function store(batch: Buffer): FromWorker {
     listenerFor: (e) => listeners.listenerFor(e),
   });
   writer!.writeSecurity(security, clock.toEpochMs);
-  return { type: 'stored', events: events.length + security.length, decodeErrors };
+  return { events: events.length + security.length, decodeErrors };
 }
 
 port.on('message', (m: ToWorker) => {
@@ -66,8 +95,9 @@ port.on('message', (m: ToWorker) => {
       // Servers already listening before the sensor started: their accepts are credited too.
       listeners.seedFromProc();
     } else if (m.type === 'batch') {
-      port.postMessage(store(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength)));
+      fold(store(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength)));
     } else if (m.type === 'close') {
+      report();
       close?.();
       port.postMessage({ type: 'closed' } satisfies FromWorker);
     }
