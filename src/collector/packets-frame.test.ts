@@ -1,0 +1,68 @@
+// PACKETS and FLOWS frames: a packet batch crosses the collector socket unchanged with its link
+// type, a corrupted one is counted and dropped, and an agent without packet handlers ignores them.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { encodePacketRecord, forEachPacket, LinkType } from '../sources/pcap/batch-format.ts';
+import { CollectorClient } from './collector-client.ts';
+import { CollectorServer } from './collector-server.ts';
+import { decodePacketsPayload, encodePacketsFrame, FrameDecoder, FrameType } from './protocol.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'de-packets-frame-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const batch = Buffer.concat([
+  encodePacketRecord(1_800_000_000, 5, Buffer.from('0123456789abcdef0123', 'hex')),
+  encodePacketRecord(1_800_000_001, 999_999_999, Buffer.alloc(61, 7), 1514),
+]);
+
+test('a PACKETS frame round-trips the batch byte for byte with its link type', () => {
+  const frames = new FrameDecoder().push(encodePacketsFrame(LinkType.LINUX_SLL2, batch));
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.type, FrameType.PACKETS);
+  const p = decodePacketsPayload(frames[0]!.payload)!;
+  assert.equal(p.linktype, LinkType.LINUX_SLL2);
+  assert.ok(p.data.equals(batch));
+  const lengths: number[] = [];
+  forEachPacket(p.data, (r) => lengths.push(r.wireLength));
+  assert.deepEqual(lengths, [10, 1514]);
+  assert.equal(decodePacketsPayload(Buffer.alloc(3)), null);
+});
+
+test('a corrupted PACKETS frame is counted and dropped, the next one still arrives', () => {
+  const bad = encodePacketsFrame(LinkType.EN10MB, batch);
+  bad[20] = bad[20]! ^ 0xff;
+  const decoder = new FrameDecoder();
+  const frames = decoder.push(Buffer.concat([bad, encodePacketsFrame(LinkType.EN10MB, batch)]));
+  assert.equal(frames.length, 1);
+  assert.equal(decoder.counters.checksum_errors, 1);
+});
+
+test('packets and flows cross a real socket; a client without handlers ignores them', async () => {
+  const path = join(dir, 'net.sock');
+  const server = new CollectorServer({ socketPath: path });
+  await server.listen();
+  const got: { linktype: number; data: Buffer }[] = [];
+  const flows: Buffer[] = [];
+  const client = new CollectorClient();
+  await client.connect(path, { onBatch: () => assert.fail('PACKETS must not arrive as BATCH'), onPackets: (linktype, data) => got.push({ linktype, data }), onFlows: (r) => flows.push(r) });
+  server.offerPackets(LinkType.EN10MB, batch);
+  server.offerFlows(Buffer.alloc(80, 1));
+  for (let i = 0; i < 200 && (got.length < 1 || flows.length < 1); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(got[0]?.linktype, LinkType.EN10MB);
+  assert.ok(got[0]!.data.equals(batch));
+  assert.equal(flows[0]?.length, 80);
+  client.close();
+
+  const plain = new CollectorClient();
+  const batches: Buffer[] = [];
+  await plain.connect(path, { onBatch: (b) => batches.push(b) });
+  server.offerPackets(LinkType.EN10MB, batch);
+  server.offer(Buffer.from('kernel'));
+  for (let i = 0; i < 200 && batches.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(batches.map((b) => b.toString()), ['kernel']);
+  plain.close();
+  await server.close();
+});
