@@ -69,6 +69,32 @@ test('macOS layer: eslogger lines reach process_exec/fork/exit and process_secur
   assert.equal(counters['kernel_events'], 7);
 });
 
+test('macOS layer: an eslogger that dies is restarted with backoff and nothing it printed is lost', async () => {
+  const dbPath = newStore('restart.db');
+  const state = join(work, 'runs');
+  const script = join(work, 'eslogger-dies-once');
+  // First run: one line, then dies as if killed. Second run: the rest, and keeps running.
+  writeFileSync(script, `#!${process.execPath}
+const fs = require('node:fs');
+const lines = fs.readFileSync(${JSON.stringify(FIXTURE)}, 'utf8').split('\\n').filter(Boolean);
+const first = !fs.existsSync(${JSON.stringify(state)});
+fs.writeFileSync(${JSON.stringify(state)}, 'x');
+if (first) { process.stdout.write(lines[0] + '\\n', () => { process.stderr.write('eslogger: terminated\\n'); process.exit(70); }); }
+else { process.stdout.write(lines.slice(1).join('\\n') + '\\n'); setInterval(() => {}, 1000); }
+`);
+  chmodSync(script, 0o755);
+  const { log, text } = capture();
+  const layer = new EsKernelEvents(dbPath, log, kernel, () => {}, { host: { platform: 'darwin', release: '24.1.0', uid: 0 }, esloggerPath: script, restartDelaysMs: [20] });
+  await layer.start();
+  for (let i = 0; i < 400 && (layer.counters['kernel_events'] ?? 0) < 7; i++) await new Promise((r) => setTimeout(r, 25));
+  const counters = { ...layer.counters };
+  await layer.stop();
+  assert.equal(counters['kernel_events'], 7, 'the line before the death and the six after the restart');
+  assert.equal(counters['es_restarts'], 1);
+  assert.match(text(), /EndpointSecurity client stopped; restarting it client="com\.daemoneye\.monitor" code="DE_ES_EXITED" .*exit status 70.*retry_in_ms=20/);
+  assert.match(text(), /EndpointSecurity client restarted .*restarts=1/);
+});
+
 test('macOS layer on macOS 12: a clear refusal with a hint, and the agent keeps to scans', async () => {
   const { log, text } = capture();
   const layer = new EsKernelEvents(newStore('old.db'), log, kernel, () => {}, { host: { platform: 'darwin', release: '21.6.0', uid: 0 } });

@@ -1,7 +1,8 @@
 // The agent's kernel layer on macOS: Apple's eslogger as the EndpointSecurity client
 // (enterprise.kernel_monitoring.enable_endpoint_security; es_client_name names it in logs and doctor),
 // delivering exec, fork, exit and signal into the same tables as eBPF on Linux. When it cannot run
-// (not root, no Full Disk Access, macOS < 13, too many clients) the agent says why and keeps to scans.
+// (not root, no Full Disk Access, macOS < 13, too many clients) the agent says why and keeps to scans;
+// when eslogger dies after it ran, it is restarted with backoff.
 import type { DaemonEyeConfig } from '../config/schema.ts';
 import { isDaemonEyeError } from '../errors/catalogue.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
@@ -16,7 +17,14 @@ export interface EsKernelEventsOptions {
   /** The host facts preflight checks; tests running on other systems pass their own. */
   readonly host?: EsHost;
   readonly esloggerPath?: string;
+  /** Waits before each restart of an eslogger that died; the last one repeats. */
+  readonly restartDelaysMs?: readonly number[];
 }
+
+/** eslogger can die (killed, ES subsystem restarted): restart it, backing off, rather than going
+ * blind until the agent restarts. A run that lasted a minute resets the backoff. */
+const RESTART_DELAYS_MS = [1_000, 5_000, 30_000, 60_000];
+const STABLE_RUN_MS = 60_000;
 
 export class EsKernelEvents implements KernelIntake {
   readonly #store: PlatformStore;
@@ -25,6 +33,11 @@ export class EsKernelEvents implements KernelIntake {
   readonly #opts: EsKernelEventsOptions;
   #source: EsloggerSource | null = null;
   #reason = 'enterprise.kernel_monitoring.enable_endpoint_security is off';
+  #stopped = true;
+  #restarts = 0;
+  #failures = 0;
+  #startedAt = 0;
+  #restartTimer: NodeJS.Timeout | null = null;
 
   constructor(dbPath: string, log: Logger, kernel: KernelMonitoring, onStored: () => void = () => {}, opts: EsKernelEventsOptions = {}) {
     this.#store = new PlatformStore(dbPath, log, onStored);
@@ -38,7 +51,7 @@ export class EsKernelEvents implements KernelIntake {
   }
 
   get counters(): Readonly<Record<string, number>> {
-    return { ...this.#store.counters, ...(this.#source?.counters() ?? {}) };
+    return { ...this.#store.counters, ...(this.#source?.counters() ?? {}), es_restarts: this.#restarts };
   }
 
   async start(): Promise<void> {
@@ -46,19 +59,9 @@ export class EsKernelEvents implements KernelIntake {
       const refused = esPreflight(this.#opts.host ?? thisHost(), this.#client);
       if (refused !== null) throw refused;
       this.#store.open();
-      const source = new EsloggerSource({
-        clientName: this.#client,
-        ...(this.#opts.esloggerPath !== undefined ? { esloggerPath: this.#opts.esloggerPath } : {}),
-        onBatch: (b) => this.#store.write(b.events, b.security),
-        onExit: (e) => {
-          this.#reason = `${e.code}: ${e.message}`;
-          this.#log.error('EndpointSecurity client stopped; using scans only', { client: this.#client, code: e.code, reason: e.message, hint: e.hint });
-          this.#source = null;
-        },
-      });
-      await source.start();
-      this.#source = source;
-      this.#log.info('kernel events active', { layer: 'endpoint_security', client: this.#client, eslogger_pid: source.pid ?? 0 });
+      this.#stopped = false;
+      await this.#startSource();
+      this.#log.info('kernel events active', { layer: 'endpoint_security', client: this.#client, eslogger_pid: this.#source?.pid ?? 0 });
     } catch (e) {
       const reason = isDaemonEyeError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
       this.#log.warn('kernel events unavailable; using scans only', { client: this.#client, reason, hint: isDaemonEyeError(e) ? e.hint : '' });
@@ -67,11 +70,56 @@ export class EsKernelEvents implements KernelIntake {
     }
   }
 
+  async #startSource(): Promise<void> {
+    const source = new EsloggerSource({
+      clientName: this.#client,
+      ...(this.#opts.esloggerPath !== undefined ? { esloggerPath: this.#opts.esloggerPath } : {}),
+      onBatch: (b) => this.#store.write(b.events, b.security),
+      onExit: (e) => {
+        this.#reason = `${e.code}: ${e.message}`;
+        this.#source = null;
+        if (Date.now() - this.#startedAt >= STABLE_RUN_MS) this.#failures = 0;
+        const delay = this.#nextDelay();
+        this.#log.error('EndpointSecurity client stopped; restarting it', { client: this.#client, code: e.code, reason: e.message, hint: e.hint, retry_in_ms: delay });
+        this.#scheduleRestart(delay);
+      },
+    });
+    await source.start();
+    this.#source = source;
+    this.#startedAt = Date.now();
+  }
+
+  #nextDelay(): number {
+    const delays = this.#opts.restartDelaysMs ?? RESTART_DELAYS_MS;
+    return delays[Math.min(this.#failures++, delays.length - 1)]!;
+  }
+
+  #scheduleRestart(delay: number): void {
+    if (this.#stopped) return;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#stopped) return;
+      this.#startSource().then(() => {
+        this.#restarts++;
+        this.#log.warn('EndpointSecurity client restarted', { client: this.#client, eslogger_pid: this.#source?.pid ?? 0, restarts: this.#restarts });
+      }, (e: unknown) => {
+        const again = this.#nextDelay();
+        this.#reason = isDaemonEyeError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+        this.#log.error('EndpointSecurity client did not restart', { client: this.#client, reason: this.#reason, retry_in_ms: again });
+        this.#scheduleRestart(again);
+      });
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
   seed(snapshots: readonly ProcessSnapshot[]): void {
     this.#store.seed(snapshots);
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     const source = this.#source;
     this.#source = null;
     this.#reason = 'stopped';
