@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forEachPacket, LinkType, LiveCapture, openOffline, type PacketBatch } from '../src/sources/pcap/index.ts';
 import { isDaemonEyeError } from '../src/errors/catalogue.ts';
@@ -105,6 +105,24 @@ describe('live capture on a veth pair', { skip: skip ?? false }, () => {
 
   it('names a missing interface with DE_PCAP_NO_DEVICE', () => {
     assert.throws(() => new LiveCapture({ interface: 'denosuchif0' }, { onBatch: () => {} }), (e: unknown) => isDaemonEyeError(e, 'DE_PCAP_NO_DEVICE'));
+  });
+
+  it('reports DE_PCAP_CAPTURE through onEnd when the interface disappears', async () => {
+    const name = `dg${process.pid % 100000}`;
+    execFileSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+    try {
+      execFileSync('ip', ['link', 'set', name, 'up']);
+      let ended: unknown = null;
+      const capture = new LiveCapture({ interface: name }, { onBatch: () => {}, onEnd: (e) => (ended = e ?? 'no error') });
+      execFileSync('ip', ['link', 'del', name]);
+      for (let i = 0; i < 100 && ended === null; i++) await sleep(50);
+      assert.ok(isDaemonEyeError(ended, 'DE_PCAP_CAPTURE'), String(ended));
+      assert.match((ended as Error).message, new RegExp(name));
+      assert.equal(capture.health().state, 'unavailable');
+      await capture.stop();
+    } finally {
+      spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+    }
   });
 
   it('ends on its own at maxPackets', async () => {

@@ -45,8 +45,9 @@ export class LiveCapture implements Source {
   readonly warning: string;
   readonly #addon: PcapAddon;
   #handle: NativeHandle | null;
+  /** Kept after stop: the addon's counters outlive the capture (batches still land after close). */
+  #stopped: NativeHandle | null = null;
   #ended: DaemonEyeError | null = null;
-  #last: NativeLiveStats | null = null;
 
   /**
    * Opens and starts the capture. Throws DE_PCAP_NO_DEVICE, DE_PCAP_PERMISSION, DE_PCAP_OPEN,
@@ -71,7 +72,8 @@ export class LiveCapture implements Source {
         device: this.interfaceName,
         filter: options.filter ?? '',
         snaplen: options.snaplen ?? 1500,
-        promisc: options.promiscuous ?? true,
+        // libpcap cannot make the "any" pseudo-device promiscuous; asking only earns a warning.
+        promisc: (options.promiscuous ?? true) && this.interfaceName !== 'any',
         bufferBytes: Math.min(4095, options.bufferMb ?? 100) * 1024 * 1024,
         timeoutMs: options.timeoutMs ?? 100,
         batchBytes: options.batchBytes ?? 1 << 20,
@@ -91,8 +93,7 @@ export class LiveCapture implements Source {
 
   /** pcap_stats and the addon's own counters, refreshed by the capture thread every 250 ms. */
   stats(): CaptureStats {
-    if (this.#handle !== null) this.#last = this.#addon.stats(this.#handle);
-    return this.#last ?? { received: 0, droppedKernel: 0, droppedInterface: 0, delivered: 0, bytes: 0, batches: 0, userDrops: 0 };
+    return this.#addon.stats((this.#handle ?? this.#stopped)!);
   }
 
   health(): SourceHealth {
@@ -125,7 +126,7 @@ export class LiveCapture implements Source {
     this.#handle = null;
     this.#addon.closeLive(handle);
     // The capture thread took its last pcap_stats before exiting; the handle's counters outlive close.
-    this.#last = this.#addon.stats(handle);
+    this.#stopped = handle;
     // Batches already queued to the event loop arrive on the next ticks; let them land.
     await new Promise<void>((r) => setImmediate(r));
   }
