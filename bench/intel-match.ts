@@ -57,6 +57,8 @@ function indicators(n: number): { list: IndicatorInfo[]; shares: Record<string, 
 function events(n: number, nIndicators: number): AgentEvent[] {
   const out: AgentEvent[] = [];
   let t = Date.UTC(2026, 10, 28);
+  // Endpoint columns the packet-derived tables share (docs/schema/network.md).
+  const flow = { protocol: 'tcp', ip_version: 4, client_address: '192.168.1.10', client_port: 50000, server_address: '93.184.216.34', server_port: 80, pid: 3100, process_name: 'app' };
   for (let i = 0; i < n; i += 1) {
     t += 1;
     // About 1 event in 100 carries a value some indicator names.
@@ -66,8 +68,11 @@ function events(n: number, nIndicators: number): AgentEvent[] {
     if (k === 0) out.push({ kind: 'process_exec', id: i, time: t, row: { pid: 1000 + (i % 30000), ppid: 1, comm: hit ? `tool${j - (j % 2)}` : pick(['bash', 'sshd', 'python3', 'node', 'curl']), filename: '/usr/bin/x', command_line: `x --arg ${i}`, user_id: 1000, cwd: '/home/u' } });
     else if (k === 1) out.push({ kind: 'process_snapshot', id: i, time: t, row: { pid: 2000 + (i % 30000), ppid: 1, name: 'daemon', executable_path: `/opt/app/bin/daemon${i % 100}`, executable_hash: hit ? sha('bad' + (j - (j % 1000) + (j % 300))) : sha('good' + (i % 5000)), user_id: 0, user_name: 'root', command_line: 'daemon -f' } });
     else if (k === 2) out.push({ kind: 'network_connection', id: i, time: t, row: { event: 'connect', pid: 3000, comm: 'app', family: 4, protocol: 'tcp', local_address: '192.168.1.10', local_port: 40000 + (i % 20000), remote_address: hit ? ip((j - (j % 1000) + 300 + (j % 200)) * 7919) : `172.16.${(i >>> 8) & 255}.${i & 255}`, remote_port: 443 } });
-    else if (k === 3) out.push({ kind: 'dns_query', id: i, time: t, row: { query_name: hit ? domain(j - (j % 1000) + 600 + (j % 150)) : `www.site${i % 20000}.example`, answers: ['93.184.216.34'] } });
-    else out.push({ kind: 'http_request', id: i, time: t, row: { url: hit ? url(j - (j % 1000) + 750 + (j % 100)) : `https://cdn.example/asset/${i % 50000}.js`, host: 'cdn.example' } });
+    else if (k === 3) out.push({ kind: 'dns_query', id: i, time: t, row: { ...flow, server_port: 53, protocol: 'udp', query_name: hit ? domain(j - (j % 1000) + 600 + (j % 150)) : `www.site${i % 20000}.example`, answers: '[{"name":"x","type":"A","ttl":60,"data":"93.184.216.34"}]' } });
+    else {
+      const u = hit ? j - (j % 1000) + 750 + (j % 100) : -1;
+      out.push({ kind: 'http_request', id: i, time: t, row: { ...flow, host: u >= 0 ? domain(u) : 'cdn.example', path: u >= 0 ? `/payload/${u}.bin` : `/asset/${i % 50000}.js`, method: 'GET' } });
+    }
   }
   return out;
 }

@@ -37,10 +37,13 @@ function iso(ms: number | undefined): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** Drops undefined properties: a STIX property is absent, never null. */
-function sco(props: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(props)) if (v !== undefined) out[k] = v;
+/** Drops undefined properties: a STIX property is absent, never null. (A for-in loop: this runs per event.) */
+function sco(type: string, id: string, props: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { type, id };
+  for (const k in props) {
+    const v = props[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
 
@@ -50,7 +53,7 @@ class Builder {
   add(type: string, props: Record<string, unknown>): string {
     this.n += 1;
     const id = `${type}--${this.n}`;
-    this.objects.set(id, sco({ type, id, ...props }));
+    this.objects.set(id, sco(type, id, props));
     return id;
   }
 }

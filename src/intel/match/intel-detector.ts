@@ -108,7 +108,7 @@ export class IntelDetector implements Detector {
   }
 
   /** Indicators loaded and index figures (for `doctor` and logs). */
-  get stats(): ReturnType<IntelMatcher['stats']['valueOf']> & { rejected: number } {
+  get stats(): IntelMatcher['stats'] & { rejected: number } {
     return { ...this.#matcher.stats, rejected: this.#rejected };
   }
 

@@ -43,7 +43,9 @@ export interface LoadResult {
 
 interface PathIndex {
   readonly spec: PathSpec;
-  eq: boolean;
+  /** Equality anchors by value: strings and numbers apart, so no key string is built per lookup. */
+  readonly eqStr: Map<string, Leaf[]>;
+  readonly eqNum: Map<number, Leaf[]>;
   readonly cidr: IpTrie<Leaf>;
   readonly suffix: Map<string, Leaf[]>;
   readonly grams: Map<string, Leaf[]>;
@@ -52,7 +54,6 @@ interface PathIndex {
 
 export class IntelMatcher {
   readonly #opts: Required<MatcherOptions>;
-  #eq = new Map<string, Leaf[]>();
   /** Indexed paths by object type: what to read from an event's objects. */
   #paths = new Map<string, Map<string, PathIndex>>();
   /** Leaves without anchors, by object type. */
@@ -85,7 +86,6 @@ export class IntelMatcher {
 
   /** Replaces the loaded indicators (a reload keeps no window state of removed or changed ones). */
   load(indicators: readonly IndicatorInfo[]): LoadResult {
-    this.#eq = new Map();
     this.#paths = new Map();
     this.#fallback = new Map();
     this.#indicators = [];
@@ -110,7 +110,7 @@ export class IntelMatcher {
     let byType = this.#paths.get(spec.objectType);
     if (byType === undefined) this.#paths.set(spec.objectType, (byType = new Map()));
     let p = byType.get(spec.key);
-    if (p === undefined) byType.set(spec.key, (p = { spec, eq: false, cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set() }));
+    if (p === undefined) byType.set(spec.key, (p = { spec, eqStr: new Map(), eqNum: new Map(), cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set() }));
     return p;
   }
 
@@ -125,10 +125,8 @@ export class IntelMatcher {
     for (const a of leaf.anchors) {
       const p = this.#pathIndex(a.path);
       if (a.kind === 'eq') {
-        p.eq = true;
-        const k = a.path.key + '\u0000' + a.key;
-        const list = this.#eq.get(k);
-        if (list === undefined) this.#eq.set(k, [leaf]); else list.push(leaf);
+        if (a.key.startsWith('s')) push(p.eqStr, a.key.slice(1), leaf);
+        else push(p.eqNum, Number(a.key.slice(1)), leaf);
       } else if (a.kind === 'cidr') p.cidr.insert(a.range, leaf);
       else if (a.kind === 'literal') {
         // The literal's least used trigram keeps candidate lists short.
@@ -198,11 +196,14 @@ export class IntelMatcher {
         for (const p of paths.values()) {
           const values = selectValues(object, p.spec.steps, resolve);
           for (const v of values) {
-            if (p.eq) {
-              const k = typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + String(v) : null;
-              if (k !== null) { const hit = this.#eq.get(p.spec.key + '\u0000' + k); if (hit !== undefined) for (const l of hit) take(l); }
+            if (typeof v === 'number') {
+              const hit = p.eqNum.get(v);
+              if (hit !== undefined) for (const l of hit) take(l);
+              continue;
             }
             if (typeof v !== 'string') continue;
+            const hit = p.eqStr.get(v);
+            if (hit !== undefined) for (const l of hit) take(l);
             if (p.cidr.size > 0) {
               const slash = v.indexOf('/');
               const addr = parseIp(slash < 0 ? v : v.slice(0, slash));
@@ -277,4 +278,9 @@ function stripIds(o: Readonly<Record<string, unknown>> | undefined): Record<stri
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (k !== 'id' && !k.endsWith('_ref') && !k.endsWith('_refs')) copy[k] = v;
   return copy;
+}
+
+function push<K>(map: Map<K, Leaf[]>, key: K, leaf: Leaf): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [leaf]); else list.push(leaf);
 }
