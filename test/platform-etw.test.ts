@@ -113,6 +113,16 @@ test('hostile records: every mutation of a fixture is decoded or counted, never 
   assert.ok(counted > 0 && d.events.length > 0);
 });
 
+test("the agent's own events are left out, as on Linux", () => {
+  const all = decodeEtwRecords(loadFixtures(), ctx);
+  const without = decodeEtwRecords(loadFixtures(), { ...ctx, ignorePid: 7344 });
+  // 7344: one exec, one exit and two connections are its own.
+  assert.equal(without.ignored, 4);
+  assert.equal(without.events.length, all.events.length - 4);
+  assert.ok(without.events.every((e) => e.pid !== 7344));
+  assert.equal(without.security.length, all.security.length);
+});
+
 test('SIDs, NT paths: the small conversions', () => {
   assert.equal(sidToUid('S-1-5-18'), 18);
   assert.equal(sidToUid('S-1-5-21-1-2-3-500'), 500);

@@ -34,9 +34,10 @@ extern const GUID DE_RT_LOST_EVENT_GUID;
  *                   Not THREAD (0x20): thread start/stop is an order of magnitude more events and
  *                   no event kind of ours needs it.
  *   Kernel-Network: KERNEL_NETWORK_KEYWORD_IPV4 (0x10) | KERNEL_NETWORK_KEYWORD_IPV6 (0x20).
- *                   These also enable send/receive (ids 10/11, 26/27): the TS side keeps connect and
- *                   accept only, and the C side drops send/receive before decoding (cheap filter on
- *                   the event id) because they are by far the most frequent.
+ *                   These also cover send/receive (ids 10/11, 26/27), by far the most frequent
+ *                   events: an event-id filter on EnableTraceEx2 keeps only connect and accept in the
+ *                   provider, and etw_decode.c drops any other id before decoding as a second guard
+ *                   (Windows 8.0 has no event-id filters).
  */
 #define DE_PROCESS_KEYWORDS 0x50ULL
 #define DE_NETWORK_KEYWORDS 0x30ULL

@@ -1,5 +1,5 @@
 /* Node-API surface of the ETW consumer: open(options, onBatch) / stats() / close() /
- * querySession(name) / isElevated(). One session per process (module state below).
+ * querySession(name) / isElevated() / dosDevices(). One session per process (module state below).
  *
  * Threads: ProcessTrace blocks, so it runs on a thread of its own; its callbacks decode each event
  * (etw_decode.c) into a batch, and each batch crosses to the JS thread through a
@@ -396,6 +396,25 @@ static napi_value js_is_elevated(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* Kernel-Process logs NT paths (\Device\HarddiskVolume3\Windows\...): the drive letters that
+ * name those devices now, so the TS side can show C:\Windows\... as analysts expect. */
+static napi_value js_dos_devices(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  CHECK(env, napi_create_object(env, &out));
+  for (wchar_t letter = L'A'; letter <= L'Z'; letter++) {
+    wchar_t drive[3] = {letter, L':', L'\0'};
+    wchar_t target[1024];
+    if (QueryDosDeviceW(drive, target, sizeof target / sizeof target[0]) == 0) continue;
+    char key[2048], val[4];
+    if (WideCharToMultiByte(CP_UTF8, 0, target, -1, key, sizeof key, NULL, NULL) == 0) continue;
+    if (WideCharToMultiByte(CP_UTF8, 0, drive, -1, val, sizeof val, NULL, NULL) == 0) continue;
+    CHECK(env, napi_create_string_utf8(env, val, NAPI_AUTO_LENGTH, &v));
+    CHECK(env, napi_set_named_property(env, out, key, v));
+  }
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -403,6 +422,7 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"querySession", NULL, js_query_session, NULL, NULL, NULL, napi_default, NULL},
       {"isElevated", NULL, js_is_elevated, NULL, NULL, NULL, napi_default, NULL},
+      {"dosDevices", NULL, js_dos_devices, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   napi_add_env_cleanup_hook(env, cleanup_hook, NULL);

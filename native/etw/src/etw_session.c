@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include <stddef.h>
 
 const GUID DE_KERNEL_PROCESS_GUID = {0x22fb2cd6, 0x0e7b, 0x422b, {0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16}};
 const GUID DE_KERNEL_NETWORK_GUID = {0x7dd42a49, 0x5329, 0x4832, {0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88}};
@@ -84,21 +85,55 @@ ULONG de_session_start(const wchar_t *name, ULONG buffer_kb, TRACEHANDLE *sessio
   return status;
 }
 
-static ULONG enable(TRACEHANDLE session, const GUID *provider, ULONGLONG keywords) {
+/* EVENT_FILTER_EVENT_ID and EVENT_FILTER_TYPE_EVENT_ID of the Windows SDK's evntprov.h (Windows 8.1
+ * and later), spelled out because MinGW-w64's headers lack them; the layout is the SDK's. */
+#define DE_EVENT_FILTER_TYPE_EVENT_ID 0x80000200u
+typedef struct de_event_id_filter {
+  BOOLEAN FilterIn;
+  UCHAR Reserved;
+  USHORT Count;
+  USHORT Events[4];
+} de_event_id_filter;
+
+static const USHORT PROCESS_IDS[] = {1, 2, 5};      /* ProcessStart, ProcessStop, ImageLoad (not 6 ImageUnload) */
+static const USHORT NETWORK_IDS[] = {12, 15, 28, 31}; /* TCP connect/accept, v4 and v6: not send/receive */
+
+static ULONG enable(TRACEHANDLE session, const GUID *provider, ULONGLONG keywords, const USHORT *ids, USHORT count) {
   ENABLE_TRACE_PARAMETERS params;
   memset(&params, 0, sizeof params);
   params.Version = ENABLE_TRACE_PARAMETERS_VERSION_2;
   /* The user SID of the process that logged the event, as extended data: our uid column. */
   params.EnableProperty = EVENT_ENABLE_PROPERTY_SID;
-  return EnableTraceEx2(session, provider, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
-                        keywords, 0, 0, &params);
+  /* Filter by event id in the provider, so the events we drop (above all TCP send/receive, the most
+   * frequent events of all) are never logged, buffered or delivered. */
+  de_event_id_filter filter;
+  memset(&filter, 0, sizeof filter);
+  filter.FilterIn = TRUE;
+  filter.Count = count;
+  for (USHORT i = 0; i < count && i < 4; i++) filter.Events[i] = ids[i];
+  EVENT_FILTER_DESCRIPTOR desc;
+  desc.Ptr = (ULONGLONG)(ULONG_PTR)&filter;
+  desc.Size = (ULONG)(offsetof(de_event_id_filter, Events) + count * sizeof(USHORT));
+  desc.Type = DE_EVENT_FILTER_TYPE_EVENT_ID;
+  params.EnableFilterDesc = &desc;
+  params.FilterDescCount = 1;
+  ULONG status = EnableTraceEx2(session, provider, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                                keywords, 0, 0, &params);
+  if (status == ERROR_NOT_SUPPORTED || status == ERROR_INVALID_PARAMETER) {
+    /* Windows 8.0 has no event-id filters: enable without one (etw_decode.c drops by id anyway). */
+    params.EnableFilterDesc = NULL;
+    params.FilterDescCount = 0;
+    status = EnableTraceEx2(session, provider, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                            keywords, 0, 0, &params);
+  }
+  return status;
 }
 
 ULONG de_session_enable(TRACEHANDLE session, ULONGLONG process_keywords, ULONGLONG network_keywords, const char **step) {
   *step = "EnableTraceEx2(Microsoft-Windows-Kernel-Process)";
-  ULONG status = enable(session, &DE_KERNEL_PROCESS_GUID, process_keywords);
+  ULONG status = enable(session, &DE_KERNEL_PROCESS_GUID, process_keywords, PROCESS_IDS, 3);
   if (status != ERROR_SUCCESS) return status;
   if (network_keywords == 0) return ERROR_SUCCESS;
   *step = "EnableTraceEx2(Microsoft-Windows-Kernel-Network)";
-  return enable(session, &DE_KERNEL_NETWORK_GUID, network_keywords);
+  return enable(session, &DE_KERNEL_NETWORK_GUID, network_keywords, NETWORK_IDS, 4);
 }

@@ -20,6 +20,8 @@ const KERNEL_SPACE = 0xffff_8000_0000_0000n;
 export interface EtwDecodeContext {
   /** NT device -> drive letter, from the addon's dosDevices() (\Device\HarddiskVolume3 -> C:). */
   readonly dosDevices: Readonly<Record<string, string>>;
+  /** The agent's own pid: its image loads and connections are not what anyone monitors (as on Linux). */
+  readonly ignorePid?: number;
 }
 
 export interface EtwDecoded {
@@ -29,6 +31,8 @@ export interface EtwDecoded {
   readonly errors: Record<string, number>;
   /** ProcessStart records without a command line (the process was gone before it could be read). */
   readonly commandLinesMissing: number;
+  /** Events of the agent itself (ctx.ignorePid), left out. */
+  readonly ignored: number;
 }
 
 class Bad extends Error {}
@@ -149,7 +153,9 @@ function tcp(r: EtwRecord, family: 4 | 6, event: 'connect' | 'accept'): Connecti
 }
 
 export function decodeEtwRecords(records: readonly unknown[], ctx: EtwDecodeContext): EtwDecoded {
-  const out: EtwDecoded = { events: [], security: [], errors: {}, commandLinesMissing: 0 };
+  const out: EtwDecoded = { events: [], security: [], errors: {}, commandLinesMissing: 0, ignored: 0 };
+  const self = ctx.ignorePid;
+  let ignored = 0;
   const bad = (reason: string) => (out.errors[reason] = (out.errors[reason] ?? 0) + 1);
   let missing = 0;
   for (const r of records) {
@@ -180,6 +186,10 @@ export function decodeEtwRecords(records: readonly unknown[], ctx: EtwDecodeCont
       if (!(e instanceof Bad)) throw e;
       bad(e.message);
     }
+  }
+  if (self !== undefined) {
+    const keep = <T extends { readonly pid: number }>(list: T[]) => list.filter((e) => e.pid !== self || (ignored++, false));
+    return { ...out, events: keep(out.events), security: keep(out.security), commandLinesMissing: missing, ignored };
   }
   return { ...out, commandLinesMissing: missing };
 }

@@ -37,7 +37,7 @@ export class EtwKernelSource implements Source {
       const opened = addon.open(
         { sessionName: this.#opts.sessionName, processKeywords: PROCESS_KEYWORDS, networkKeywords: NETWORK_KEYWORDS },
         (records) => {
-          const decoded = decodeEtwRecords(records, { dosDevices });
+          const decoded = decodeEtwRecords(records, { dosDevices, ignorePid: process.pid });
           for (const [reason, n] of Object.entries(decoded.errors)) this.#decodeErrors[reason] = (this.#decodeErrors[reason] ?? 0) + n;
           this.#commandLinesMissing += decoded.commandLinesMissing;
           this.#opts.onDecoded(decoded);
