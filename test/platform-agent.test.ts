@@ -67,6 +67,7 @@ test('macOS layer: eslogger lines reach process_exec/fork/exit and process_secur
   assert.equal(counters['es_events'], 7);
   assert.equal(counters['decode_errors.malformed_json'], 1);
   assert.equal(counters['kernel_events'], 7);
+  assert.equal(counters['kernel_decode_errors'], 6, 'the six bad lines, summed for the run command');
 });
 
 test('macOS layer: an eslogger that dies is restarted with backoff and nothing it printed is lost', async () => {

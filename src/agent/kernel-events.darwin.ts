@@ -9,7 +9,7 @@ import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { esPreflight, thisHost, type EsHost } from '../sources/eslogger/eslogger-errors.ts';
 import { EsloggerSource } from '../sources/eslogger/eslogger-source.ts';
 import type { Logger } from './logger.ts';
-import { PlatformStore, type KernelIntake } from './platform-kernel-events.ts';
+import { decodeErrorTotal, PlatformStore, type KernelIntake } from './platform-kernel-events.ts';
 
 type KernelMonitoring = DaemonEyeConfig['enterprise']['kernel_monitoring'];
 
@@ -51,7 +51,8 @@ export class EsKernelEvents implements KernelIntake {
   }
 
   get counters(): Readonly<Record<string, number>> {
-    return { ...this.#store.counters, ...(this.#source?.counters() ?? {}), es_restarts: this.#restarts };
+    const source = this.#source?.counters() ?? {};
+    return { ...this.#store.counters, ...source, es_restarts: this.#restarts, kernel_decode_errors: decodeErrorTotal(source) };
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@ import { isDaemonEyeError } from '../errors/catalogue.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { EtwKernelSource } from '../sources/etw/etw-source.ts';
 import type { Logger } from './logger.ts';
-import { PlatformStore, type KernelIntake } from './platform-kernel-events.ts';
+import { decodeErrorTotal, PlatformStore, type KernelIntake } from './platform-kernel-events.ts';
 
 type KernelMonitoring = DaemonEyeConfig['enterprise']['kernel_monitoring'];
 
@@ -36,7 +36,7 @@ export class EtwKernelEvents implements KernelIntake {
       this.#lostSeen = lost;
       this.#log.warn('ETW lost events', { session: this.#session, reason: this.#source?.health().reason ?? '' });
     }
-    return { ...this.#store.counters, ...source, kernel_drops: lost };
+    return { ...this.#store.counters, ...source, kernel_drops: lost, kernel_decode_errors: decodeErrorTotal(source) };
   }
 
   async start(): Promise<void> {

@@ -22,6 +22,13 @@ export interface KernelIntake {
   readonly counters: Readonly<Record<string, number>>;
 }
 
+/** Sum of a source's decode_errors.* counters: the run command shows it every cycle. */
+export function decodeErrorTotal(counters: Readonly<Record<string, number>>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(counters)) if (k.startsWith('decode_errors.')) n += v;
+  return n;
+}
+
 /** The flag that turns the kernel layer on for this platform. */
 export function kernelLayerWanted(k: KernelMonitoring, platform: NodeJS.Platform): boolean {
   if (platform === 'win32') return k.enable_etw;

@@ -9,8 +9,9 @@ export function platformKernelChecks(ctx: CliContext): CheckResult[] {
   return [etwCheck(ctx), endpointSecurityCheck(ctx)];
 }
 
-/** Checks of Linux facilities (procfs, the eBPF sensor, the netlink fallback). */
-const LINUX_ONLY: ReadonlySet<string> = new Set(['procfs', 'kernel', 'ebpf', 'netlink']);
+/** Checks of Linux facilities (procfs and who may read it, the eBPF sensor, the netlink fallback);
+ * elevation and root for the other kernel layers are checked by etw / eslogger themselves. */
+const LINUX_ONLY: ReadonlySet<string> = new Set(['procfs', 'privileges', 'kernel', 'ebpf', 'netlink']);
 
 export function linuxOnly(result: CheckResult, platform: NodeJS.Platform = process.platform): CheckResult {
   if (platform === 'linux' || !LINUX_ONLY.has(result.name)) return result;
