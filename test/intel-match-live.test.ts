@@ -22,8 +22,8 @@ test('the documented mapping: exec, snapshot, connection, DNS, HTTP rows become 
   const values = (e: AgentEvent, pattern: string) => {
     const obs = eventObservation(e);
     const p = parsePattern(pattern).root;
-    assert.equal(p.kind, 'observation');
-    const cmp = (p as { expr: { path: { objectType: string; steps: never[] } } }).expr.path;
+    assert.ok(p.kind === 'observation' && p.expr.kind === 'comparison');
+    const cmp = p.expr.path;
     const out: unknown[] = [];
     for (const o of obs.objects.values()) if (o['type'] === cmp.objectType) out.push(...selectValues(o, cmp.steps, (id) => obs.objects.get(id)));
     return out;
