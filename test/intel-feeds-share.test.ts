@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMemoryStore, openStoreForWriting, openStoreReadOnly, storePath, type Db } from '../src/store/open-store.ts';
 import { shareSightings } from '../src/intel/feeds/share-sightings.ts';
+import { shareAlerts } from '../src/intel/feeds/share-alerts.ts';
 import { IntelFeedService } from '../src/intel/feeds/intel-feed-service.ts';
 import { TaxiiClient } from '../src/intel/taxii/taxii-client.ts';
 import { TaxiiTransport } from '../src/intel/taxii/http-transport.ts';
@@ -143,7 +144,8 @@ test('the agent round from config: several feeds with their own auth, then shari
     const round = await service.runOnce();
     await service.stop();
     assert.deepEqual(round.feeds.map((f) => [f.feed, f.added, f.error?.code ?? null]), [['default', 2, null], ['quirky', 4, null]]);
-    assert.equal(round.share?.shared, 1);
+    assert.equal(round.share?.sightings.shared, 1);
+    assert.equal(round.share?.alerts, null);
     const db = openStoreReadOnly(storePath(dir));
     assert.equal(db.prepare('SELECT count(*) FROM intel_indicators').pluck().get(), 6);
     assert.deepEqual(db.prepare('SELECT feed_id FROM intel_feeds ORDER BY feed_id').pluck().all(), ['default', 'quirky']);
@@ -167,4 +169,53 @@ test('config: auth needs its keys, rejects keys of other types, and TLS client c
   for (const b of bad) assert.equal(configSchema.safeParse({ enterprise: { stix_taxii: b } }).success, false, JSON.stringify(b));
   const ok = configSchema.parse({ enterprise: { stix_taxii: { auth: { type: 'api_key', api_key: 'k' }, tls: { ca_file: '/ca.pem' } } } });
   assert.equal(String(ok.enterprise.stix_taxii.auth?.api_key), '[redacted]');
+});
+
+function addAlert(db: Db, n: number, severity: string, over: Record<string, unknown> = {}): string {
+  const row = {
+    alert_uuid: `6f1c2a9e-5b7d-4e11-9a0c-${String(n).padStart(12, '0')}`, rule_id: `DE-LNX-000${n}`, rule_version: 2, rule_name: `rule ${n}`, severity,
+    attack_ids: '["T1059.004"]', tags: '["execution"]', host: 'web-01', dedup_key: `k${n}`, pid: 4242, process_name: 'bash', executable_path: '/usr/bin/bash',
+    command_line: 'bash -i', process_start: Date.parse('2026-11-28T08:00:00Z'), summary: `alert ${n}`, evidence: '{}', first_seen: Date.parse('2026-11-28T09:00:00Z'),
+    last_seen: Date.parse('2026-11-28T09:30:00Z'), occurrences: 3, ...over,
+  };
+  const cols = Object.keys(row);
+  db.prepare(`INSERT INTO alerts (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row);
+  return row.alert_uuid;
+}
+
+test('alerts of other detectors are shared as indicator + observables + observed-data + sighting, once, and again when they re-occur', async () => {
+  const s = await startOurServer();
+  const db = openMemoryStore();
+  try {
+    const high = addAlert(db, 1, 'high');
+    addAlert(db, 2, 'low');
+    const matched = addAlert(db, 3, 'critical');
+    addSighting(db, 3);
+    db.prepare('UPDATE intel_sightings SET alert_uuid = ?').run(matched);
+    const r = await shareAlerts(db, client(), target(s.apiRoot), 'high');
+    assert.deepEqual([r.attempted, r.shared, r.error], [1, 1, null]);
+    const objs = s.storage.query({ collectionId: WRITABLE, versions: ['all'], limit: 100 }).objects.map((o) => JSON.parse(o.json) as Record<string, unknown>);
+    assert.deepEqual(objs.map((o) => o.type), ['indicator', 'file', 'process', 'observed-data', 'sighting']);
+    const [rule, file, proc, od, sight] = objs as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    assert.equal(rule.pattern, 'DE-LNX-0001');
+    assert.deepEqual(rule.external_references, [{ source_name: 'mitre-attack', external_id: 'T1059.004' }]);
+    assert.equal(proc.image_ref, file.id);
+    assert.deepEqual(od.object_refs, [file.id, proc.id]);
+    assert.equal(sight.sighting_of_ref, rule.id);
+    assert.deepEqual(sight.observed_data_refs, [od.id]);
+    assert.equal(sight.count, 3);
+    assert.equal(sight.x_daemoneye_alert_uuid, high);
+    assert.equal(db.prepare('SELECT last_seen FROM intel_shared_alerts WHERE alert_uuid = ?').pluck().get(high), Date.parse('2026-11-28T09:30:00Z'));
+
+    assert.equal((await shareAlerts(db, client(), target(s.apiRoot), 'high')).attempted, 0);
+    db.prepare('UPDATE alerts SET last_seen = ?, occurrences = 4 WHERE alert_uuid = ?').run(Date.parse('2026-11-28T10:00:00Z'), high);
+    assert.equal((await shareAlerts(db, client(), target(s.apiRoot), 'high')).shared, 1);
+    const sightings = s.storage.query({ collectionId: WRITABLE, types: ['sighting'], versions: ['all'], limit: 100 }).objects;
+    assert.deepEqual(sightings.map((o) => o.id), [sight.id, sight.id], 'the same sighting, a newer version');
+    assert.equal(s.storage.query({ collectionId: WRITABLE, types: ['indicator'], versions: ['all'], limit: 100 }).objects.length, 1, 'the rule is not duplicated');
+    assert.equal((await shareAlerts(db, client(), target(s.apiRoot), 'low')).shared, 1, 'the low alert at a lower threshold');
+  } finally {
+    await s.close();
+    db.close();
+  }
 });

@@ -1,7 +1,8 @@
 // `daemoneye intel sync|list|feeds|collections|share`: TAXII 2.1 feeds (docs/taxii.md).
 import type { Command } from 'commander';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import { openStoreForWriting, openStoreReadOnly, storePath } from '../../store/open-store.ts';
+import { openStoreForWriting, openStoreReadOnly, storePath, type Db } from '../../store/open-store.ts';
+import type { DaemonEyeConfig } from '../../config/schema.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 import { formatRows, parseFormat } from '../output.ts';
 import { selectFeeds, transportFor } from '../../intel/feeds/feed-spec.ts';
@@ -43,6 +44,19 @@ function summary(r: SyncReport): string {
   return out;
 }
 
+/** Shares, prints one line per kind, and returns the errors (DE_INTEL_NO_SHARE when no share block). */
+async function shareAndReport(db: Db, c: DaemonEyeConfig['enterprise']['stix_taxii']): Promise<DaemonEyeError[]> {
+  const s = await shareConfigured(db, c);
+  if (s === null) throw new DaemonEyeError('DE_INTEL_NO_SHARE');
+  const errors: DaemonEyeError[] = [];
+  for (const [what, r] of [['sightings', s.sightings], ['alerts', s.alerts]] as const) {
+    if (r === null) continue;
+    process.stdout.write(`${what}: ${r.shared} shared, ${r.failed} refused, ${r.pending} pending\n`);
+    if (r.error !== null) errors.push(r.error);
+  }
+  return errors;
+}
+
 export function registerIntelFeeds(intel: Command): void {
   intel
     .command('sync')
@@ -73,12 +87,7 @@ Examples:
         progress.done();
         for (const r of reports) process.stdout.write(summary(r));
         const errors = reports.flatMap((r) => (r.error === null ? [] : [r.error]));
-        if (opts.share === true) {
-          const s = await shareConfigured(db, c);
-          if (s === null) throw new DaemonEyeError('DE_INTEL_NO_SHARE');
-          process.stdout.write(`sightings: ${s.shared} shared, ${s.failed} refused, ${s.pending} pending\n`);
-          if (s.error !== null) errors.push(s.error);
-        }
+        if (opts.share === true) errors.push(...await shareAndReport(db, c));
         if (errors.length === 1) throw errors[0]!;
         for (const e of errors) process.stderr.write(e.describe() + '\n');
         if (errors.length > 1) process.exitCode = 4;
@@ -179,7 +188,7 @@ Example:
 
   intel
     .command('share')
-    .description('post sightings not yet shared to the configured writable TAXII collection')
+    .description('post sightings (and, with share.include_alerts, alerts) not yet shared to the configured writable TAXII collection')
     .addHelpText('after', `
 Sightings the server confirms are marked shared (intel_sightings.shared_at); refused or still
 pending ones keep share_error and are posted again next time (TAXII servers keep one copy).
@@ -190,10 +199,8 @@ Example:
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       const db = openStoreForWriting(storePath(ctx.dataDir));
       try {
-        const s = await shareConfigured(db, ctx.config.enterprise.stix_taxii);
-        if (s === null) throw new DaemonEyeError('DE_INTEL_NO_SHARE');
-        process.stdout.write(`sightings: ${s.shared} shared, ${s.failed} refused, ${s.pending} pending\n`);
-        if (s.error !== null) throw s.error;
+        const errors = await shareAndReport(db, ctx.config.enterprise.stix_taxii);
+        if (errors.length > 0) throw errors[0]!;
       } finally {
         db.close();
       }

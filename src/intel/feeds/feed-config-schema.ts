@@ -63,6 +63,10 @@ export const taxiiShareSchema = z.strictObject({
   include_observed_data: z.boolean().default(false),
   /** Sightings per envelope. */
   batch_size: z.number().int().min(1).max(1000).default(100),
+  /** Also post alerts of other detectors (SQL rules, anomalies) as observed-data + sighting bundles. */
+  include_alerts: z.boolean().default(false),
+  /** Only alerts of this severity and above. */
+  alerts_min_severity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
 });
 
 export type TaxiiAuthConfig = z.output<typeof taxiiAuthSchema>;

@@ -13,12 +13,13 @@ import { syncFeed, type SyncProgress, type SyncReport } from './feed-sync.ts';
 import { IntelStore } from './intel-store.ts';
 import { compileStixPattern } from './pattern-compiler.ts';
 import { shareSightings, type ShareReport } from './share-sightings.ts';
+import { shareAlerts } from './share-alerts.ts';
 
 type StixTaxii = DaemonEyeConfig['enterprise']['stix_taxii'];
 
 export interface RoundReport {
   readonly feeds: readonly SyncReport[];
-  readonly share: ShareReport | null;
+  readonly share: SharedRound | null;
 }
 
 /** Syncs the given feeds (one after the other) into the store behind `db`. */
@@ -37,16 +38,24 @@ export async function syncFeeds(db: Db, feeds: readonly FeedSpec[], onProgress?:
   return out;
 }
 
-/** Posts unshared sightings to the share collection (null when none is configured). */
-export async function shareConfigured(db: Db, c: StixTaxii, signal?: AbortSignal): Promise<ShareReport | null> {
+export interface SharedRound {
+  readonly sightings: ShareReport;
+  /** null unless share.include_alerts. */
+  readonly alerts: ShareReport | null;
+}
+
+/** Posts unshared sightings (and alerts, when asked) to the share collection; null when none is configured. */
+export async function shareConfigured(db: Db, c: StixTaxii, signal?: AbortSignal): Promise<SharedRound | null> {
   const s = c.share;
   if (s === null) return null;
   const transport = transportFor({ auth: s.auth, tls: s.tls, timeoutMs: c.timeout_ms, maxResponseBytes: c.max_response_mb * 1024 * 1024 },
     signal === undefined ? {} : { signal });
   try {
-    return await shareSightings(db, new TaxiiClient(transport), {
-      url: s.url, collectionId: s.collection_id, includeObservedData: s.include_observed_data, batchSize: s.batch_size,
-    });
+    const client = new TaxiiClient(transport);
+    const target = { url: s.url, collectionId: s.collection_id, includeObservedData: s.include_observed_data, batchSize: s.batch_size };
+    const sightings = await shareSightings(db, client, target);
+    const alerts = s.include_alerts && !signal?.aborted ? await shareAlerts(db, client, target, s.alerts_min_severity) : null;
+    return { sightings, alerts };
   } finally {
     transport.close();
   }
@@ -97,8 +106,9 @@ export class IntelFeedService {
       this.#log.warn('sharing sightings failed', { reason: (e as Error).message });
       return null;
     });
-    if (share !== null && share.attempted > 0) {
-      this.#log.info('sightings shared', { shared: share.shared, failed: share.failed, pending: share.pending, ...(share.error ? { code: share.error.code } : {}) });
+    for (const [what, r] of [['sightings', share?.sightings], ['alerts', share?.alerts]] as const) {
+      if (r === undefined || r === null || r.attempted === 0) continue;
+      this.#log.info(`${what} shared`, { shared: r.shared, failed: r.failed, pending: r.pending, ...(r.error ? { code: r.error.code } : {}) });
     }
     return { feeds, share };
   }

@@ -91,4 +91,16 @@ CREATE TABLE taxii_status (
 );
 `,
   },
+  {
+    version: 22,
+    description: 'alerts shared to a TAXII collection as observed-data + sighting bundles',
+    sql: `
+CREATE TABLE intel_shared_alerts (
+  alert_uuid     TEXT PRIMARY KEY,
+  last_seen      INTEGER,
+  shared_at      INTEGER,
+  share_error    TEXT
+);
+`,
+  },
 ];
