@@ -9,17 +9,28 @@ const base = (p: string | null, fallback: string | null): string => {
   return fallback ?? '?';
 };
 
-/** Hour of the week in UTC, 0 = Monday 00:00. */
+/** Hour of the week in UTC, 0 = Monday 00:00 (the epoch began on a Thursday, hour 72 of its week). */
 export function hourOfWeek(ms: number): number {
-  const d = new Date(ms);
-  return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
+  return (((Math.floor(ms / 3_600_000) + 72) % 168) + 168) % 168;
 }
 
 /**
  * Paths with run-specific parts (CI job ids, build hashes, versions, pids) folded, so that
  * /tmp/ci-job-48213/build.sh and /tmp/ci-job-48214/build.sh are one executable to the rarity models.
  */
+const folded = new Map<string, string>();
+
 export function foldPath(path: string): string {
+  const hit = folded.get(path);
+  if (hit !== undefined) return hit;
+  // Bounded: a host has a few thousand distinct paths; a flood of unique ones just resets the cache.
+  if (folded.size > 20_000) folded.clear();
+  const f = fold(path);
+  folded.set(path, f);
+  return f;
+}
+
+function fold(path: string): string {
   return path.replace(/ \(deleted\)$/, '').replace(/[0-9a-f]{8,}(?:-[0-9a-f]{4,})*/gi, '#').replace(/\d+/g, '#');
 }
 
