@@ -149,12 +149,23 @@ static int query_attached(int ifindex, struct attached *out)
 	return 0;
 }
 
+/* libbpf warns on stderr when a TC query finds nothing, which is our normal case: mute it. */
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
 static void tc_detach(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DE_TC_HANDLE, .priority = DE_TC_PRIORITY);
+	libbpf_print_fn_t old = libbpf_set_print(silent_print);
 
 	bpf_tc_detach(&hook, &opts);
+	libbpf_set_print(old);
 }
 
 /* Name of the TC egress program at our handle/priority, "" if none. Returns its id. */
@@ -166,8 +177,12 @@ static __u32 tc_query(int ifindex, char *name, size_t cap)
 	__u32 len = sizeof(info);
 	int fd;
 
+	libbpf_print_fn_t old = libbpf_set_print(silent_print);
+	int qerr = bpf_tc_query(&hook, &opts);
+
+	libbpf_set_print(old);
 	name[0] = 0;
-	if (bpf_tc_query(&hook, &opts) != 0 || !opts.prog_id)
+	if (qerr != 0 || !opts.prog_id)
 		return 0;
 	fd = bpf_prog_get_fd_by_id(opts.prog_id);
 	if (fd >= 0) {
@@ -184,7 +199,7 @@ static __u32 tc_query(int ifindex, char *name, size_t cap)
  * collector, so one found there with our program's name is replaced. The clsact qdisc is left in
  * place on detach: other tools may have filters on it.
  */
-static int tc_attach(struct xdp *X, char *err, size_t cap, __u32 *removed_id)
+static int tc_attach_quiet(struct xdp *X, char *err, size_t cap, __u32 *removed_id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = X->ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DE_TC_HANDLE, .priority = DE_TC_PRIORITY,
@@ -214,6 +229,16 @@ static int tc_attach(struct xdp *X, char *err, size_t cap, __u32 *removed_id)
 	}
 	X->tc_attached = true;
 	return 0;
+}
+
+/* Errors come back in err; libbpf's own stderr lines for expected cases (EEXIST) are muted. */
+static int tc_attach(struct xdp *X, char *err, size_t cap, __u32 *removed_id)
+{
+	libbpf_print_fn_t old = libbpf_set_print(silent_print);
+	int e = tc_attach_quiet(X, err, cap, removed_id);
+
+	libbpf_set_print(old);
+	return e;
 }
 
 static void xdp_teardown(struct xdp *X)
