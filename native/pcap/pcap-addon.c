@@ -312,6 +312,31 @@ static void flush(struct live *L)
 	b->packets = 0;
 }
 
+/*
+ * The last batch when the loop ends: unlike flush() it waits for room even when the batch is not
+ * full, so a --count capture ending on its own delivers everything. It gives up only when close()
+ * is joining (stop set), counting what it could not hand over.
+ */
+static void flush_final(struct live *L)
+{
+	struct batch *b = L->cur;
+	napi_status st;
+
+	if (!b || b->len == 0)
+		return;
+	if (L->dumper)
+		pcap_dump_flush(L->dumper);
+	while ((st = napi_call_threadsafe_function(L->tsfn, b, napi_tsfn_nonblocking)) == napi_queue_full && !atomic_load(&L->stop))
+		usleep(1000);
+	if (st == napi_ok) {
+		L->cur = NULL;
+		return;
+	}
+	atomic_fetch_add(&L->user_drops, b->packets);
+	b->len = 0;
+	b->packets = 0;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct live *L = (struct live *)user;
@@ -416,7 +441,7 @@ static void *capture_loop(void *arg)
 		if (L->max_packets && L->seen >= L->max_packets)
 			break;
 	}
-	flush(L);
+	flush_final(L);
 	refresh_stats(L);
 	if (L->dumper)
 		pcap_dump_flush(L->dumper);
