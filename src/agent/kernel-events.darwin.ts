@@ -9,7 +9,7 @@ import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { esPreflight, thisHost, type EsHost } from '../sources/eslogger/eslogger-errors.ts';
 import { EsloggerSource } from '../sources/eslogger/eslogger-source.ts';
 import type { Logger } from './logger.ts';
-import { decodeErrorTotal, PlatformStore, type KernelIntake } from './platform-kernel-events.ts';
+import { decodeErrorTotal, PlatformStore, Restarter, type KernelIntake } from './platform-kernel-events.ts';
 
 type KernelMonitoring = DaemonEyeConfig['enterprise']['kernel_monitoring'];
 
@@ -21,11 +21,6 @@ export interface EsKernelEventsOptions {
   readonly restartDelaysMs?: readonly number[];
 }
 
-/** eslogger can die (killed, ES subsystem restarted): restart it, backing off, rather than going
- * blind until the agent restarts. A run that lasted a minute resets the backoff. */
-const RESTART_DELAYS_MS = [1_000, 5_000, 30_000, 60_000];
-const STABLE_RUN_MS = 60_000;
-
 export class EsKernelEvents implements KernelIntake {
   readonly #store: PlatformStore;
   readonly #log: Logger;
@@ -33,17 +28,15 @@ export class EsKernelEvents implements KernelIntake {
   readonly #opts: EsKernelEventsOptions;
   #source: EsloggerSource | null = null;
   #reason = 'enterprise.kernel_monitoring.enable_endpoint_security is off';
-  #stopped = true;
-  #restarts = 0;
-  #failures = 0;
-  #startedAt = 0;
-  #restartTimer: NodeJS.Timeout | null = null;
+  /** eslogger can die (killed, the ES subsystem restarted): it is restarted with backoff. */
+  readonly #restarter: Restarter;
 
   constructor(dbPath: string, log: Logger, kernel: KernelMonitoring, onStored: () => void = () => {}, opts: EsKernelEventsOptions = {}) {
     this.#store = new PlatformStore(dbPath, log, onStored);
     this.#log = log;
     this.#client = kernel.es_client_name;
     this.#opts = opts;
+    this.#restarter = new Restarter(opts.restartDelaysMs);
   }
 
   get status(): { layer: 'endpoint_security' | 'scans'; reason: string } {
@@ -52,7 +45,7 @@ export class EsKernelEvents implements KernelIntake {
 
   get counters(): Readonly<Record<string, number>> {
     const source = this.#source?.counters() ?? {};
-    return { ...this.#store.counters, ...source, es_restarts: this.#restarts, kernel_decode_errors: decodeErrorTotal(source) };
+    return { ...this.#store.counters, ...source, es_restarts: this.#restarter.restarts, kernel_decode_errors: decodeErrorTotal(source) };
   }
 
   async start(): Promise<void> {
@@ -60,7 +53,7 @@ export class EsKernelEvents implements KernelIntake {
       const refused = esPreflight(this.#opts.host ?? thisHost(), this.#client);
       if (refused !== null) throw refused;
       this.#store.open();
-      this.#stopped = false;
+      this.#restarter.begin();
       await this.#startSource();
       this.#log.info('kernel events active', { layer: 'endpoint_security', client: this.#client, eslogger_pid: this.#source?.pid ?? 0 });
     } catch (e) {
@@ -79,38 +72,19 @@ export class EsKernelEvents implements KernelIntake {
       onExit: (e) => {
         this.#reason = `${e.code}: ${e.message}`;
         this.#source = null;
-        if (Date.now() - this.#startedAt >= STABLE_RUN_MS) this.#failures = 0;
-        const delay = this.#nextDelay();
+        const delay = this.#restarter.died();
         this.#log.error('EndpointSecurity client stopped; restarting it', { client: this.#client, code: e.code, reason: e.message, hint: e.hint, retry_in_ms: delay });
-        this.#scheduleRestart(delay);
+        this.#restarter.schedule(delay, () => this.#startSource(),
+          () => this.#log.warn('EndpointSecurity client restarted', { client: this.#client, eslogger_pid: this.#source?.pid ?? 0, restarts: this.#restarter.restarts }),
+          (err, again) => {
+            this.#reason = isDaemonEyeError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
+            this.#log.error('EndpointSecurity client did not restart', { client: this.#client, reason: this.#reason, retry_in_ms: again });
+          });
       },
     });
     await source.start();
     this.#source = source;
-    this.#startedAt = Date.now();
-  }
-
-  #nextDelay(): number {
-    const delays = this.#opts.restartDelaysMs ?? RESTART_DELAYS_MS;
-    return delays[Math.min(this.#failures++, delays.length - 1)]!;
-  }
-
-  #scheduleRestart(delay: number): void {
-    if (this.#stopped) return;
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = null;
-      if (this.#stopped) return;
-      this.#startSource().then(() => {
-        this.#restarts++;
-        this.#log.warn('EndpointSecurity client restarted', { client: this.#client, eslogger_pid: this.#source?.pid ?? 0, restarts: this.#restarts });
-      }, (e: unknown) => {
-        const again = this.#nextDelay();
-        this.#reason = isDaemonEyeError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
-        this.#log.error('EndpointSecurity client did not restart', { client: this.#client, reason: this.#reason, retry_in_ms: again });
-        this.#scheduleRestart(again);
-      });
-    }, delay);
-    this.#restartTimer.unref();
+    this.#restarter.ran();
   }
 
   seed(snapshots: readonly ProcessSnapshot[]): void {
@@ -118,9 +92,7 @@ export class EsKernelEvents implements KernelIntake {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
-    this.#restartTimer = null;
+    this.#restarter.end();
     const source = this.#source;
     this.#source = null;
     this.#reason = 'stopped';

@@ -90,3 +90,65 @@ export class PlatformStore {
     this.#worker?.postMessage(m);
   }
 }
+
+/**
+ * Restarts a kernel source that died (eslogger killed, an ETW session stopped under us) rather than
+ * leaving the agent blind until it is restarted: after each death wait the next delay (the last one
+ * repeats); a run that lasted `stableMs` resets the backoff.
+ */
+export class Restarter {
+  readonly #delays: readonly number[];
+  readonly #stableMs: number;
+  #failures = 0;
+  #startedAt = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = true;
+  restarts = 0;
+
+  constructor(delays: readonly number[] = [1_000, 5_000, 30_000, 60_000], stableMs = 60_000) {
+    this.#delays = delays;
+    this.#stableMs = stableMs;
+  }
+
+  begin(): void {
+    this.#stopped = false;
+  }
+
+  /** The source is running (first start or a restart). */
+  ran(): void {
+    this.#startedAt = Date.now();
+  }
+
+  /** The source died: the wait before the next attempt. */
+  died(): number {
+    if (Date.now() - this.#startedAt >= this.#stableMs) this.#failures = 0;
+    return this.#next();
+  }
+
+  schedule(delay: number, attempt: () => Promise<void>, onRestarted: () => void, onFailed: (e: unknown, retryMs: number) => void): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#stopped) return;
+      attempt().then(() => {
+        this.restarts++;
+        onRestarted();
+      }, (e: unknown) => {
+        const again = this.#next();
+        onFailed(e, again);
+        this.schedule(again, attempt, onRestarted, onFailed);
+      });
+    }, delay);
+    this.#timer.unref();
+  }
+
+  end(): void {
+    this.#stopped = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #next(): number {
+    return this.#delays[Math.min(this.#failures++, this.#delays.length - 1)]!;
+  }
+}

@@ -37,6 +37,7 @@ static struct {
   int replaced;
   int query_cmdline;
   volatile LONG stopping;
+  ULONG end_status;      /* what ProcessTrace returned when the session ended without close() */
   de_session_stats last; /* the session's loss counters, kept after close */
 } g;
 
@@ -118,10 +119,16 @@ static ULONG WINAPI on_buffer(PEVENT_TRACE_LOGFILEW logfile) {
 
 static DWORD WINAPI trace_thread(LPVOID arg) {
   (void)arg;
-  ProcessTrace(&g.trace, 1, NULL, NULL);
+  ULONG rc = ProcessTrace(&g.trace, 1, NULL, NULL);
   flush();
   free(g.batch);
   g.batch = NULL;
+  if (!g.stopping) {
+    /* The session ended under us (`logman stop NAME -ets`, another tool reusing the name): tell JS,
+     * which decides to reopen; a NULL batch is the signal. Blocking: this must not be dropped. */
+    g.end_status = rc;
+    napi_call_threadsafe_function(g.tsfn, NULL, napi_tsfn_blocking);
+  }
   return 0;
 }
 
@@ -182,6 +189,17 @@ static napi_value record_to_js(napi_env env, const de_record *r) {
 static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   (void)context;
   de_batch *b = (de_batch *)data;
+  if (b == NULL) {
+    /* onBatch(null, status): the session ended without close() */
+    if (env != NULL && cb != NULL) {
+      napi_value argv[2], undefined;
+      napi_get_null(env, &argv[0]);
+      napi_create_double(env, (double)g.end_status, &argv[1]);
+      napi_get_undefined(env, &undefined);
+      napi_call_function(env, undefined, cb, 2, argv, NULL);
+    }
+    return;
+  }
   if (env != NULL && cb != NULL) {
     napi_value arr, undefined;
     napi_create_array_with_length(env, b->count, &arr);

@@ -39,7 +39,11 @@ export interface EtwStats {
 
 export interface EtwAddon {
   /** Throws errors with code DE_ETW_ACCESS / DE_ETW_SESSION / DE_ETW_ENABLE / DE_ETW_BUSY / DE_ETW_ARGS. */
-  open(options: EtwOpenOptions, onBatch: (records: unknown[]) => void): { sessionName: string; staleSessionReplaced: boolean; processKeywords: number; networkKeywords: number };
+  /**
+   * onBatch(records) per batch; onBatch(null, status) once if the session ends without close()
+   * (stopped from outside: `logman stop NAME -ets`), status being what ProcessTrace returned.
+   */
+  open(options: EtwOpenOptions, onBatch: (records: unknown[] | null, endStatus?: number) => void): { sessionName: string; staleSessionReplaced: boolean; processKeywords: number; networkKeywords: number };
   stats(): EtwStats;
   /** Stops the session, lets ProcessTrace deliver what was written, joins the thread. Safe twice. */
   close(): void;

@@ -1,6 +1,7 @@
 // The Windows kernel source: one real-time ETW session (named by etw_session_name) whose batches are
 // decoded into our event kinds and handed on. Runs in the agent process: ETW needs Administrator
 // rights, which the agent has when it runs as a service; there is no separate collector on Windows.
+import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { Source, SourceHealth } from '../source.ts';
 import { etwError, loadEtwAddon, type EtwAddon, type EtwStats } from './etw-addon.ts';
 import { decodeEtwRecords, type EtwDecoded } from './etw-decode.ts';
@@ -12,6 +13,8 @@ export interface EtwSourceOptions {
   readonly onDecoded: (d: EtwDecoded) => void;
   /** Injected only by code that already loaded the addon (doctor); defaults to loadEtwAddon(). */
   readonly addon?: EtwAddon;
+  /** The session ended without stop() (stopped from outside); call stop() before starting anew. */
+  readonly onEnded?: (error: DaemonEyeError) => void;
 }
 
 export class EtwKernelSource implements Source {
@@ -36,7 +39,13 @@ export class EtwKernelSource implements Source {
     try {
       const opened = addon.open(
         { sessionName: this.#opts.sessionName, processKeywords: PROCESS_KEYWORDS, networkKeywords: NETWORK_KEYWORDS },
-        (records) => {
+        (records, endStatus) => {
+          if (records === null) {
+            const error = new DaemonEyeError('DE_ETW_SESSION', `ETW session "${this.#opts.sessionName}" ended without us (ProcessTrace returned ${endStatus}): stopped from outside?`);
+            this.#health = { state: 'unavailable', reason: `${error.code}: ${error.message}` };
+            this.#opts.onEnded?.(error);
+            return;
+          }
           const decoded = decodeEtwRecords(records, { dosDevices, ignorePid: process.pid });
           for (const [reason, n] of Object.entries(decoded.errors)) this.#decodeErrors[reason] = (this.#decodeErrors[reason] ?? 0) + n;
           this.#commandLinesMissing += decoded.commandLinesMissing;
