@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forEachPacket, LinkType, LiveCapture, openOffline, type PacketBatch } from '../src/sources/pcap/index.ts';
 import { isDaemonEyeError } from '../src/errors/catalogue.ts';
-import { cliAsync } from './cli-helpers.ts';
+import { cliAsync, MAIN } from './cli-helpers.ts';
 import { createVethPair, isPromiscuous, netnsUnavailable, pcapAddonBuilt, udpDstPort, type VethPair } from './net-capture-netns.ts';
 
 const skip = netnsUnavailable() ?? (pcapAddonBuilt() ? null : 'the pcap addon is not built (npm run build:native)');
@@ -101,6 +101,16 @@ describe('live capture on a veth pair', { skip: skip ?? false }, () => {
       },
     );
     assert.equal(isPromiscuous(veth.hostIf), false, 'a refused capture leaves the interface as it was');
+  });
+
+  it('an unprivileged user gets DE_PCAP_PERMISSION with a hint, exit code 4', { skip: spawnSync('setpriv', ['--version']).status === 0 ? false : 'needs setpriv' }, () => {
+    // HOME without a config file, cwd and data dir the unprivileged user may read.
+    const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'env', 'HOME=/nonexistent-home', process.execPath, MAIN,
+      '--data-dir', '/nonexistent-data', 'net', 'capture', '-i', veth.hostIf, '--count', '1'], { encoding: 'utf8', cwd: '/', timeout: 30_000 });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /DE_PCAP_PERMISSION/);
+    assert.match(r.stderr, /hint: run as root/);
+    assert.equal(isPromiscuous(veth.hostIf), false);
   });
 
   it('names a missing interface with DE_PCAP_NO_DEVICE', () => {
