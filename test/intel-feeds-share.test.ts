@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openMemoryStore, openStoreForWriting, openStoreReadOnly, storePath, type Db } from '../src/store/open-store.ts';
 import { shareSightings } from '../src/intel/feeds/share-sightings.ts';
 import { shareAlerts } from '../src/intel/feeds/share-alerts.ts';
+import { INTEL_RULE_ID } from '../src/intel/match/intel-detector.ts';
 import { IntelFeedService } from '../src/intel/feeds/intel-feed-service.ts';
 import { TaxiiClient } from '../src/intel/taxii/taxii-client.ts';
 import { TaxiiTransport } from '../src/intel/taxii/http-transport.ts';
@@ -60,14 +61,20 @@ test('include_observed_data posts the matched observables as SCOs and an observe
   const s = await startOurServer();
   const db = openMemoryStore();
   try {
-    addSighting(db, 1, [{ type: 'file', hashes: { 'SHA-256': 'ab'.repeat(32) } }, { type: 'ipv4-addr', value: '198.51.100.7' }]);
+    // As the matcher stores them: referenced objects inlined (image for image_ref).
+    addSighting(db, 1, [{ type: 'file', hashes: { 'SHA-256': 'ab'.repeat(32) } }, { type: 'ipv4-addr', value: '198.51.100.7' },
+      { type: 'process', pid: 77, command_line: 'nc -e /bin/sh', image: { type: 'file', name: 'nc' } }]);
     const r = await shareSightings(db, client(), target(s.apiRoot, WRITABLE, true));
     assert.equal(r.shared, 1);
     const all = s.storage.query({ collectionId: WRITABLE, limit: 100 }).objects.map((o) => JSON.parse(o.json) as Record<string, unknown>);
     const byType = new Map(all.map((o) => [o.type as string, o]));
     const od = byType.get('observed-data')!;
     assert.equal(od.number_observed, 2);
-    assert.deepEqual((od.object_refs as string[]).map((id) => id.split('--')[0]), ['file', 'ipv4-addr']);
+    assert.deepEqual((od.object_refs as string[]).map((id) => id.split('--')[0]), ['file', 'ipv4-addr', 'file', 'process']);
+    const proc = byType.get('process')!;
+    assert.equal(proc.image, undefined);
+    const image = all.find((o) => o.id === proc.image_ref)!;
+    assert.deepEqual([image.type, image.name], ['file', 'nc']);
     assert.deepEqual(byType.get('sighting')!.observed_data_refs, [od.id]);
     // SCO ids are deterministic (UUIDv5 over the content): sharing the same observable twice gives one object.
     assert.match(byType.get('ipv4-addr')!.id as string, /^ipv4-addr--[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -192,6 +199,7 @@ test('alerts of other detectors are shared as indicator + observables + observed
     const matched = addAlert(db, 3, 'critical');
     addSighting(db, 3);
     db.prepare('UPDATE intel_sightings SET alert_uuid = ?').run(matched);
+    addAlert(db, 4, 'critical', { rule_id: INTEL_RULE_ID }); // a STIX match: its sighting is what gets shared
     const r = await shareAlerts(db, client(), target(s.apiRoot), 'high');
     assert.deepEqual([r.attempted, r.shared, r.error], [1, 1, null]);
     const objs = s.storage.query({ collectionId: WRITABLE, versions: ['all'], limit: 100 }).objects.map((o) => JSON.parse(o.json) as Record<string, unknown>);

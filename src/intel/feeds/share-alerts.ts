@@ -15,6 +15,7 @@ import type { AlertRow } from '../../alerts/alert.ts';
 import type { TaxiiClient } from '../taxii/taxii-client.ts';
 import { canonical, postInBatches, uuidV5, SCO_NAMESPACE, type ShareOptions, type ShareReport, type ShareTarget } from './share-engine.ts';
 import { MAX_PER_ROUND } from './share-sightings.ts';
+import { INTEL_RULE_ID } from '../match/intel-detector.ts';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -28,8 +29,8 @@ export async function shareAlerts(db: Db, client: TaxiiClient, target: ShareTarg
   const rows = db.prepare(`SELECT a.* FROM alerts a LEFT JOIN intel_shared_alerts s ON s.alert_uuid = a.alert_uuid
     WHERE a.severity IN (${allowed.map(() => '?').join(', ')})
       AND (s.alert_uuid IS NULL OR s.last_seen IS NULL OR a.last_seen > s.last_seen)
-      AND a.alert_uuid NOT IN (SELECT alert_uuid FROM intel_sightings WHERE alert_uuid IS NOT NULL)
-    ORDER BY a.alert_id LIMIT ?`).all(...allowed, MAX_PER_ROUND) as AlertRow[];
+      AND a.rule_id != ? AND a.alert_uuid NOT IN (SELECT alert_uuid FROM intel_sightings WHERE alert_uuid IS NOT NULL)
+    ORDER BY a.alert_id LIMIT ?`).all(...allowed, INTEL_RULE_ID, MAX_PER_ROUND) as AlertRow[];
   const lastSeen = new Map(rows.map((r) => [r.alert_uuid, r.last_seen]));
   const markShared = db.prepare(`INSERT INTO intel_shared_alerts (alert_uuid, last_seen, shared_at, share_error) VALUES (?, ?, ?, NULL)
     ON CONFLICT (alert_uuid) DO UPDATE SET last_seen = excluded.last_seen, shared_at = excluded.shared_at, share_error = NULL`);

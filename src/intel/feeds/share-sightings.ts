@@ -52,7 +52,12 @@ function stixFor(r: SightingRow, withObserved: boolean): unknown[] | string {
   return [...scos, od, { ...sighting, observed_data_refs: [...new Set([...refs, odId])] }];
 }
 
-/** The matched observables as STIX cyber-observable objects with ids (deterministic when absent). */
+/**
+ * The matched observables as STIX cyber-observable objects with ids (deterministic when absent).
+ * The matcher stores referenced objects inlined for analysts (`image: {type: 'file', ...}` for
+ * `image_ref`); they are turned back into objects of their own and `_ref`/`_refs` properties, as
+ * STIX requires (a strict server would refuse an unknown `image` property).
+ */
 export function observables(observedJson: string): (Record<string, unknown> & { id: string })[] {
   let v: unknown;
   try {
@@ -63,14 +68,21 @@ export function observables(observedJson: string): (Record<string, unknown> & { 
   // A list of SCOs, or STIX 2.0-style {"0": sco, "1": sco} as observed-data `objects` holds them.
   const list = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? Object.values(v as object) : [];
   const out: (Record<string, unknown> & { id: string })[] = [];
-  for (const o of list.slice(0, 100)) {
-    if (o === null || typeof o !== 'object' || Array.isArray(o) || typeof (o as { type?: unknown }).type !== 'string') continue;
-    const sco = o as Record<string, unknown>;
+  const isSco = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o)
+    && typeof (o as { type?: unknown }).type === 'string' && /^[a-z0-9-]{1,250}$/.test((o as { type: string }).type);
+  const add = (sco: Record<string, unknown>, depth: number): string => {
+    const { id, ...rest } = sco;
+    const content: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(rest)) {
+      if (depth < 2 && isSco(val)) content[`${k}_ref`] = add(val, depth + 1);
+      else if (depth < 2 && Array.isArray(val) && val.length > 0 && val.every(isSco)) content[`${k}_refs`] = val.slice(0, 100).map((x) => add(x, depth + 1));
+      else content[k] = val;
+    }
     const type = sco.type as string;
-    if (!/^[a-z0-9-]{1,250}$/.test(type)) continue;
-    const { id, ...content } = sco;
     const sid = typeof id === 'string' && id.startsWith(`${type}--`) ? id : `${type}--${uuidV5(SCO_NAMESPACE, canonical(content))}`;
-    out.push({ ...content, type, spec_version: '2.1', id: sid });
-  }
+    if (!out.some((o) => o.id === sid)) out.push({ ...content, type, spec_version: '2.1', id: sid });
+    return sid;
+  };
+  for (const o of list.slice(0, 100)) if (isSco(o)) add(o, 0);
   return out;
 }
