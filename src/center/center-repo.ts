@@ -48,6 +48,16 @@ export class CenterRepo {
     await this.db.insertInto('center_meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
   }
 
+  /**
+   * The wall clock HLC stamps use: this host's clock plus the offset to the primary measured at the
+   * last federation sync (0 on a primary or a center that never synced). Read from the database
+   * so every process of this center uses the same correction.
+   */
+  async hlcNow(): Promise<number> {
+    const offset = Number(await this.getMeta('clock_offset_ms') ?? 0);
+    return Date.now() + (Number.isFinite(offset) ? offset : 0);
+  }
+
   // ---- enrolment ----
 
   async createToken(id: string, secretSha256: string, role: string, now: number, ttlMs: number): Promise<void> {
@@ -169,9 +179,16 @@ export class CenterRepo {
       if (t.assignee !== undefined) changes.assignee = t.assignee;
       const moved = t.status !== undefined || t.assignee !== undefined;
       if (moved) await trx.updateTable('alerts').set(changes).where('id', '=', cur.id).execute();
+      const noteUuid = t.note === undefined ? null : randomUUID();
       if (t.note !== undefined) {
-        await trx.insertInto('alert_notes').values({ note_uuid: randomUUID(), alert_uuid: cur.alert_uuid, author: actor, text: t.note, hlc, created_at: now }).execute();
+        await trx.insertInto('alert_notes').values({ note_uuid: noteUuid!, alert_uuid: cur.alert_uuid, author: actor, text: t.note, hlc, created_at: now }).execute();
       }
+      // The edit as federation peers will see it: what it changed and which state it was made on.
+      await trx.insertInto('triage_log').values({
+        edit_id: randomUUID(), alert_uuid: cur.alert_uuid, status: t.status ?? null, assignee: t.assignee ?? null,
+        assignee_set: t.assignee === undefined ? 0 : 1, note_uuid: noteUuid, note_text: t.note ?? null, author: actor, hlc,
+        base_hlcs: JSON.stringify(cur.triage_hlc === null ? [] : [cur.triage_hlc]), origin_center: node, at: now, logged_at: Date.now(),
+      }).execute();
       const after = (await trx.selectFrom('alerts').selectAll().where('id', '=', cur.id).executeTakeFirstOrThrow()) as AlertRecord;
       return { ok: true, alert: after } as const;
     });
@@ -222,7 +239,7 @@ export class CenterRepo {
 }
 
 /** Reads the alert for update: PostgreSQL row lock; SQLite's write transaction already serialises. */
-async function lockAlert(trx: Transaction<CenterTables>, ref: string): Promise<AlertRecord | undefined> {
+export async function lockAlert(trx: Transaction<CenterTables>, ref: string): Promise<AlertRecord | undefined> {
   const byId = /^\d{1,15}$/.test(ref);
   let q = trx.selectFrom('alerts').selectAll().where(byId ? 'id' : 'alert_uuid', '=', byId ? Number(ref) : ref);
   if (trx.getExecutor().adapter.supportsReturning && isPostgres(trx)) q = q.forUpdate();

@@ -42,6 +42,15 @@ export interface CenterTables {
   federation_cursors: { peer: string; stream: string; position: number; updated_at: number };
   triage_conflicts: {
     id: Generated<number>; alert_uuid: string; local: string; remote: string; created_at: number;
-    resolved_at: number | null; resolution: string | null; resolved_by: string | null;
+    resolved_at: number | null; resolution: string | null; resolved_by: string | null; edit_id: string | null;
+  };
+  /** Every triage edit this center made or applied, in order: what federation peers pull and push. */
+  triage_log: {
+    seq: Generated<number>; edit_id: string; alert_uuid: string; status: string | null; assignee: string | null;
+    /** 1 when the edit sets the assignee (null included), 0 when it leaves it alone. */
+    assignee_set: number; note_uuid: string | null; note_text: string | null;
+    author: string; hlc: string; base_hlcs: string; origin_center: string; at: number;
+    /** This center's clock when the row was written (the settle window of federation cursors). */
+    logged_at: number;
   };
 }

@@ -67,5 +67,20 @@ export function centerMigrations(engine: Engine): MigrationProvider {
         .addColumn('created_at', big, (c) => c.notNull()).addColumn('resolved_at', big).addColumn('resolution', 'text').addColumn('resolved_by', 'text').execute();
     },
   };
-  return { getMigrations: async () => ({ '001_center': m001 }) };
+  // Federation: every triage edit (local or applied from a peer) in order, the log peers sync by.
+  const m002: Migration = {
+    async up(db: Kysely<any>) {
+      const serial = <T extends { addColumn(name: string, type: any, build?: (c: any) => any): T }>(t: T, name: string) =>
+        engine === 'postgres' ? t.addColumn(name, 'bigserial', (c) => c.primaryKey()) : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+      await serial(db.schema.createTable('triage_log'), 'seq')
+        .addColumn('edit_id', 'text', (c) => c.notNull().unique()).addColumn('alert_uuid', 'text', (c) => c.notNull())
+        .addColumn('status', 'text').addColumn('assignee', 'text').addColumn('assignee_set', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('note_uuid', 'text').addColumn('note_text', 'text')
+        .addColumn('author', 'text', (c) => c.notNull()).addColumn('hlc', 'text', (c) => c.notNull())
+        .addColumn('base_hlcs', 'text', (c) => c.notNull()).addColumn('origin_center', 'text', (c) => c.notNull())
+        .addColumn('at', big, (c) => c.notNull()).addColumn('logged_at', big, (c) => c.notNull()).execute();
+      await db.schema.alterTable('triage_conflicts').addColumn('edit_id', 'text').execute();
+    },
+  };
+  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002 }) };
 }

@@ -52,7 +52,7 @@ export function analystRoutes(app: FastifyInstance, ctx: CenterContext): void {
   app.patch<{ Params: { ref: string } }>('/api/v1/alerts/:ref', { ...analyst, bodyLimit: 64 * 1024 }, async (req, reply) => {
     const t = triageInput.safeParse(req.body);
     if (!t.success) return reply.code(400).send({ code: 'DE_USAGE', message: t.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-    const r = await ctx.repo.triage(req.params.ref, t.data, req.caller!.id, ctx.centerId, Date.now());
+    const r = await ctx.repo.triage(req.params.ref, t.data, req.caller!.id, ctx.centerId, await ctx.repo.hlcNow());
     if (!r.ok && r.reason === 'not_found') return reply.code(404).send({ code: 'DE_USAGE', message: `no alert ${req.params.ref}` });
     if (!r.ok) return reply.code(409).send({ code: 'DE_USAGE', message: 'the alert changed since you read it', current: alertView(r.current!) });
     return alertView(r.alert);
