@@ -106,6 +106,9 @@ const enterprise = z.strictObject({
     regional_endpoints: z.array(httpUrl()).default(() => []),
     sync_interval: int(10, 86_400, 300),
     conflict_resolution: z.enum(['primary_wins', 'timestamp_wins', 'manual_review']).default('primary_wins'),
+    /** Alerts (and triage edits) per sync request; a round sends at most max_batches_per_sync of them. */
+    batch_size: int(1, 10_000, 1000),
+    max_batches_per_sync: int(1, 100_000, 1000),
   }).prefault({}),
   stix_taxii: z.strictObject({
     enable_integration: flag(),
