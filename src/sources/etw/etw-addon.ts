@@ -17,25 +17,18 @@ export interface EtwOpenOptions {
   readonly queryCommandLine?: boolean;
 }
 
-export interface EtwStats {
-  readonly records: number;
-  readonly batches: number;
-  /** Batches JS did not take in time (the addon never blocks ProcessTrace). */
-  readonly batchesDropped: number;
-  readonly decodeErrors: number;
-  readonly filtered: number;
-  /** RT_LostEvent records the session delivered (opcode 32/34 events, 33 buffers). */
-  readonly rtLostEvents: number;
-  readonly rtLostBuffers: number;
-  /** The session's own counters (ControlTrace QUERY): what ETW dropped before we saw it. */
-  readonly eventsLost: number;
-  readonly realTimeBuffersLost: number;
-  readonly logBuffersLost: number;
-  readonly buffersWritten: number;
-  readonly commandLines: number;
-  readonly commandLinesMissing: number;
-  readonly staleSessionReplaced: number;
-}
+/**
+ * stats() of the addon (js_stats in etw_addon.c; the contract test compares the two):
+ * records, batches; batchesDropped = batches JS did not take in time (the addon never blocks
+ * ProcessTrace); decodeErrors, filtered; rtLostEvents / rtLostBuffers = RT_LostEvent records the
+ * session delivered; eventsLost, realTimeBuffersLost, logBuffersLost, buffersWritten = the session's
+ * own counters (ControlTrace QUERY), what ETW dropped before we saw it; commandLines /
+ * commandLinesMissing; staleSessionReplaced (0 or 1).
+ */
+export const ETW_STATS_KEYS = ['records', 'batches', 'batchesDropped', 'decodeErrors', 'filtered', 'rtLostEvents', 'rtLostBuffers',
+  'eventsLost', 'realTimeBuffersLost', 'logBuffersLost', 'buffersWritten', 'commandLines', 'commandLinesMissing', 'staleSessionReplaced'] as const;
+
+export type EtwStats = Readonly<Record<(typeof ETW_STATS_KEYS)[number], number>>;
 
 export interface EtwAddon {
   /** Throws errors with code DE_ETW_ACCESS / DE_ETW_SESSION / DE_ETW_ENABLE / DE_ETW_BUSY / DE_ETW_ARGS. */

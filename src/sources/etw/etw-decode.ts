@@ -6,7 +6,7 @@
 // Bad records are counted by reason and skipped; nothing here throws on input.
 import type { ConnectionEvent, ExecEvent, ExitEvent, KernelEvent, SecurityEvent } from '../../normalize/kernel-event.ts';
 import { formatIPv6 } from '../ebpf/records.ts';
-import { filetimeToEpochNs, KERNEL_NETWORK, KERNEL_PROCESS, NETWORK_EVENTS, PROCESS_EVENTS, type EtwRecord, type EtwValue } from './etw-record.ts';
+import { COMMAND_LINE_PROPERTY, filetimeToEpochNs, KERNEL_NETWORK, KERNEL_PROCESS, NETWORK_EVENTS, PROCESS_EVENTS, type EtwRecord, type EtwValue } from './etw-record.ts';
 import { splitWindowsCommandLine } from './windows-command-line.ts';
 
 /** Windows has SIDs, not uids: our uid is the SID's last sub-authority (its RID: 18 = SYSTEM,
@@ -112,7 +112,7 @@ function base(r: EtwRecord, pid: number, comm: string) {
 function processStart(r: EtwRecord, ctx: EtwDecodeContext): { event: ExecEvent; commandLine: boolean } {
   const p = r.properties;
   const filename = toDosPath(str(p, 'ImageName'), ctx.dosDevices);
-  const line = p['DaemonEyeCommandLine'];
+  const line = p[COMMAND_LINE_PROPERTY];
   const argv = typeof line === 'string' ? splitWindowsCommandLine(line) : [];
   // Working directory and process start, where the kernel layer's ExecEvent carries them (a spread,
   // so this compiles against either shape of ExecEvent).

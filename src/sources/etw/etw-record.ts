@@ -21,6 +21,13 @@ export interface EtwRecord {
   readonly properties: Readonly<Record<string, EtwValue>>;
 }
 
+/** The keys record_to_js (native/etw/src/etw_addon.c) sets; test/platform-etw-contract.test.ts
+ * reads the C and fails when the two drift. */
+export const ETW_RECORD_KEYS = ['provider', 'eventId', 'version', 'opcode', 'processId', 'threadId', 'timestamp', 'userSid', 'properties'] as const;
+
+/** The property the addon adds to ProcessStart (not in the manifest): the command line it read. */
+export const COMMAND_LINE_PROPERTY = 'DaemonEyeCommandLine';
+
 export const KERNEL_PROCESS = 'Microsoft-Windows-Kernel-Process';
 export const KERNEL_NETWORK = 'Microsoft-Windows-Kernel-Network';
 
