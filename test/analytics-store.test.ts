@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { cleanEnv, MAIN } from './cli-helpers.ts';
 import { AlertRecorder } from '../src/alerts/alert-recorder.ts';
 import { AnalyticsDetector, ANOMALY_RULE } from '../src/analytics/detect/analytics-detector.ts';
 import { loadObservations } from '../src/analytics/features/load-observations.ts';
@@ -21,7 +21,6 @@ import type { ProcessSnapshot } from '../src/normalize/process-snapshot.ts';
 import { openStoreForWriting, storePath, type Db } from '../src/store/open-store.ts';
 import { ScanWriter } from '../src/store/scan-writer.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 function dataDir(): string {
@@ -31,7 +30,7 @@ function dataDir(): string {
 }
 
 const cli = (dir: string, ...args: string[]) => spawnSync(process.execPath, [MAIN, '--data-dir', dir, ...args], {
-  encoding: 'utf8', env: { ...process.env, DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_BEHAVIORAL_ANALYSIS: 'true', DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_MACHINE_LEARNING: 'true' },
+  encoding: 'utf8', env: cleanEnv({ DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_BEHAVIORAL_ANALYSIS: 'true', DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_MACHINE_LEARNING: 'true' }),
 });
 
 let nextExecId = 0;
@@ -49,9 +48,9 @@ function insertExec(db: Db, rows: { time: number; pid: number; ppid: number; uid
 
 const UIDS: Record<string, number> = { root: 0, 'www-data': 33, admin: 1000, postgres: 114 };
 
-/** Three simulated days of a web server's execs, ending now. */
+/** Ten simulated days of a web server's execs, ending now. */
 function seedHistory(db: Db, now: number): void {
-  const obs = simulateHost({ role: 'web', seed: 3, startMs: now - 3 * 86_400_000, days: 3, attacks: [] }).filter((o) => o.obs.source === 'exec' && o.obs.start_time < now - 60_000);
+  const obs = simulateHost({ role: 'web', seed: 3, startMs: now - 10 * 86_400_000, days: 10, attacks: [] }).filter((o) => o.obs.source === 'exec' && o.obs.start_time < now - 60_000);
   insertExec(db, obs.map(({ obs: o }) => ({ time: o.start_time, pid: o.pid, ppid: o.ppid ?? 1, uid: UIDS[o.user] ?? 1000, comm: o.name,
     filename: o.executable_path!, cmd: o.command_line, parent: { name: o.parent_name!, exe: o.parent_path! } })));
 }
@@ -132,7 +131,6 @@ test('train from the store, alert with an explanation, retrain without the alert
     ...steps.map((s, i) => ({ time: t + i, pid: 90100 + i, ppid: s.parent[0] === 'sh' ? 90100 : 301, uid: 33, comm: s.child[0], filename: s.child[1], cmd: s.cmd, parent: { name: s.parent[0], exe: s.parent[1] } })),
   ]);
   const run = await detector.detect(context(db, recorder, 'kernel'));
-  if (process.env.DEBUG_AN) console.log(db.prepare("SELECT pid, score, explanation, models FROM analytics_scores").all());
   const raised = recorder.record(run, null);
   const ids = new Set(run.findings.map((f) => f.row['pid']));
   assert.ok(!ids.has(90001), 'the ordinary cron job is not an anomaly');
@@ -140,7 +138,7 @@ test('train from the store, alert with an explanation, retrain without the alert
   const idAlert = raised.find((a) => a.pid === 90101)!;
   assert.equal(idAlert.rule_id, ANOMALY_RULE.id);
   assert.match(idAlert.summary, /anomalous process sh → id \(score (0\.[89]\d|1\.00)\)/);
-  assert.match(idAlert.summary, /parent dash → child id seen 0 times in 3 days on this host/);
+  assert.match(idAlert.summary, /parent dash → child id seen 0 times in 10 days on this host/);
   const evidence = idAlert.evidence as { score: number; models: { model: string; p: number }[]; contributions: { text: string }[] };
   assert.ok(evidence.score >= 0.8);
   assert.equal(evidence.models.length, 5);
