@@ -115,8 +115,11 @@ test('indicator matches become DE-INTEL alerts with the indicator in the evidenc
   assert.equal(stix['sighting_of_ref'], 'indicator--c2');
   assert.match(String(stix['id']), /^sighting--[0-9a-f-]{36}$/);
 
-  // Nothing new: nothing raised (the cursor was stored with the outcome).
+  // Nothing new: nothing raised (the cursor was stored with the outcome); the sightings now name their alerts.
   assert.equal((await run()).raised.length, 0);
+  const linked = db.prepare('SELECT s.alert_uuid AS s, a.alert_uuid AS a FROM intel_sightings s JOIN alerts a ON json_extract(a.evidence, \'$.sighting_id\') = s.sighting_id').all() as { s: string | null; a: string }[];
+  assert.equal(linked.length, 5);
+  for (const l of linked) assert.equal(l.s, l.a);
 
   // The same domain again: the alert for that resolver process is new (no pid start), the sighting folds.
   insert(db, 'dns_queries', { ...net, time: NOW + 30_000, pid: 78, process_name: 'resolver2', transaction_id: 2, query_name: 'c2.evil.example', query_type: 'A', subdomain: 'c2', subdomain_length: 2, subdomain_entropy: 1 });

@@ -98,6 +98,14 @@ export class IntelDetector implements Detector {
       insertSighting: db.prepare(`INSERT INTO intel_sightings (sighting_id, indicator_id, first_seen, last_seen, count, alert_uuid, observed, object)
         VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`),
       foldSighting: db.prepare('UPDATE intel_sightings SET last_seen = ?, count = ?, observed = ?, object = ? WHERE sighting_id = ?'),
+      // Alerts are created by the recorder after detect() returns: link them to their sightings on
+      // the next run (the sighting id is in the alert's evidence).
+      linkAlerts: db.prepare(`UPDATE intel_sightings SET alert_uuid = (SELECT a.alert_uuid FROM alerts a
+          WHERE a.rule_id = '${INTEL_RULE_ID}' AND json_extract(a.evidence, '$.sighting_id') = intel_sightings.sighting_id
+          ORDER BY a.alert_id DESC LIMIT 1)
+        WHERE alert_uuid IS NULL AND sighting_id IN (SELECT json_extract(evidence, '$.sighting_id') FROM alerts
+          WHERE rule_id = '${INTEL_RULE_ID}' AND alert_id > ?)`),
+      maxAlert: db.prepare(`SELECT coalesce(max(alert_id), 0) FROM alerts`).pluck(),
       syncRule: db.prepare(`INSERT INTO rules (rule_id, name, version, severity, source, enabled, sql_sha256, loaded_at)
         VALUES (?, 'STIX indicator match', 1, 'high', 'builtin:stix-indicators', 1, '', ?)
         ON CONFLICT (rule_id) DO UPDATE SET loaded_at = excluded.loaded_at`),
@@ -150,6 +158,7 @@ export class IntelDetector implements Detector {
     let truncated = false;
     let error: string | null = null;
     try {
+      this.#linkAlerts();
       this.reloadIfChanged();
       const lim = this.#maxRows;
       const snaps = this.#stmts.snapshots.all(from.lifecycle, heads.lifecycle, lim) as Record<string, unknown>[];
@@ -219,6 +228,15 @@ export class IntelDetector implements Detector {
         sighting_id: sightingId,
       },
     };
+  }
+
+  #linkedUpTo = -1;
+
+  #linkAlerts(): void {
+    if (this.#linkedUpTo < 0) this.#linkedUpTo = Math.max(0, (this.#stmts.maxAlert.get() as number) - 10_000);
+    const head = this.#stmts.maxAlert.get() as number;
+    if (head > this.#linkedUpTo) this.#stmts.linkAlerts.run(this.#linkedUpTo);
+    this.#linkedUpTo = head;
   }
 
   /** One open (unshared) sighting per indicator: repeats fold into count and last_seen. */

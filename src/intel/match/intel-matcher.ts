@@ -59,6 +59,7 @@ export class IntelMatcher {
   /** Leaves without anchors, by object type. */
   #fallback = new Map<string, Leaf[]>();
   #indicators: LiveIndicator[] = [];
+  #compiled = new Map<string, LiveIndicator>();
   #windows: WindowState;
   #seq = 0;
   readonly counters = { events: 0, candidates: 0, verified: 0, matches: 0, window_errors: 0, data_errors: 0 };
@@ -90,17 +91,25 @@ export class IntelMatcher {
     this.#fallback = new Map();
     this.#indicators = [];
     const rejected: { id: string; code: string; message: string }[] = [];
+    // Reloads happen while a feed syncs page by page: indicators that did not change keep their
+    // compiled form, so a reload costs an index rebuild, not 100,000 parses.
+    const previous = this.#compiled;
+    this.#compiled = new Map();
     for (const info of indicators) {
-      let live: LiveIndicator;
-      try {
-        live = compileIndicator(info, this.#opts.defaultHorizonMs);
-      } catch (e) {
-        if (!(e instanceof DaemonEyeError)) throw e;
-        rejected.push({ id: info.id, code: e.code, message: e.message });
-        continue;
+      const key = JSON.stringify(info);
+      let live = previous.get(key);
+      if (live === undefined) {
+        try {
+          live = compileIndicator(info, this.#opts.defaultHorizonMs);
+        } catch (e) {
+          if (!(e instanceof DaemonEyeError)) throw e;
+          rejected.push({ id: info.id, code: e.code, message: e.message });
+          continue;
+        }
       }
+      this.#compiled.set(key, live);
       this.#indicators.push(live);
-      for (const leaf of live.leaves) this.#indexLeaf(leaf);
+      for (const leaf of live.leaves) { leaf.stamp = -1; this.#indexLeaf(leaf); }
     }
     this.#windows.retain(new Set(this.#indicators.filter((i) => !i.simple).map((i) => i.info.id + '\u0000' + i.info.pattern)));
     return { loaded: this.#indicators.length, rejected };
