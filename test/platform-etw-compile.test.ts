@@ -34,7 +34,9 @@ test('the ETW addon compiles for Windows x64 with -Wall -Wextra -Werror', { skip
   }
 });
 
-test('the objects link into a Windows DLL importing only node.exe, advapi32, tdh, ntdll and the C runtime', { skip }, (t) => {
+const linkSkip = skip || (!have('x86_64-w64-mingw32-dlltool') ? 'x86_64-w64-mingw32-dlltool is missing (binutils-mingw-w64-x86-64)' : false);
+
+test('the objects link into a Windows DLL importing only node.exe, advapi32, tdh, ntdll and the C runtime', { skip: linkSkip }, (t) => {
   const objects = sources().map((f) => join(work, f.replace(/\.c$/, '.o')));
   if (!objects.every(existsSync)) return t.skip('the compile test did not produce the objects');
   // The napi_* functions are exported by node.exe at run time: give the linker an import library.

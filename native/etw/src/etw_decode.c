@@ -4,6 +4,7 @@
  * (src/sources/etw/) applies the OutType meaning, so the C never holds policy. */
 #include "etw.h"
 #include <sddl.h>
+#include <stddef.h>
 #include <winternl.h>
 #include <stdlib.h>
 #include <string.h>
