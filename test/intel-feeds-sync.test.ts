@@ -180,3 +180,22 @@ test('`intel sync` killed with SIGKILL mid-sync resumes after the last stored pa
     await s.close();
   }
 });
+
+test('a sync cancelled by its signal stops after the page in hand, is not a feed error, and the next one resumes', async () => {
+  const s = await startOurServer();
+  const db = openMemoryStore();
+  const store = new IntelStore(db);
+  try {
+    s.storage.add(COLLECTION, Array.from({ length: 30 }, (_, i) => indicator(i + 1)));
+    const stop = new AbortController();
+    const client = new TaxiiClient(new TaxiiTransport({ retries: 0, signal: stop.signal }));
+    const cut = await syncFeed(store, client, feed(s.apiRoot), (p) => { if (p.pages === 2) stop.abort(); }, stop.signal);
+    assert.deepEqual([cut.interrupted, cut.error, cut.objects], [true, null, 20]);
+    assert.equal(store.feed('test')!.last_error, null);
+    const rest = await syncFeed(store, new TaxiiClient(new TaxiiTransport({ retries: 0 })), feed(s.apiRoot));
+    assert.deepEqual([rest.interrupted, rest.objects, rest.added], [false, 10, 10]);
+  } finally {
+    await s.close();
+    db.close();
+  }
+});

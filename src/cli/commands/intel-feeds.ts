@@ -39,7 +39,7 @@ function summary(r: SyncReport): string {
   if (r.older) parts.push(`${r.older} older versions ignored`);
   if (r.ignored) parts.push(`${r.ignored} non-indicators ignored`);
   if (r.rejected.length || r.malformed) parts.push(`${r.rejected.length + r.malformed} rejected`);
-  let out = `${r.feed}: ${parts.join(', ')}; cursor ${r.cursor ?? '(none)'}\n`;
+  let out = `${r.feed}: ${parts.join(', ')}; cursor ${r.cursor ?? '(none)'}${r.interrupted ? ' (interrupted: the next sync resumes here)' : ''}\n`;
   for (const x of r.rejected.slice(0, 10)) out += `  rejected ${x.id}: ${x.code} ${x.reason}\n`;
   return out;
 }
@@ -91,6 +91,7 @@ Examples:
         if (errors.length === 1) throw errors[0]!;
         for (const e of errors) process.stderr.write(e.describe() + '\n');
         if (errors.length > 1) process.exitCode = 4;
+        else if (stop.signal.aborted) process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSignal);
         db.close();

@@ -29,6 +29,8 @@ export interface SyncReport extends SyncProgress {
   readonly malformed: number;
   readonly rejected: readonly Rejected[];
   readonly cursorBefore: string | null;
+  /** The sync was cancelled (signal) before the feed was exhausted. */
+  readonly interrupted: boolean;
   /** Set when the sync stopped on an error; what was stored before it is kept. */
   readonly error: DaemonEyeError | null;
 }
@@ -62,14 +64,16 @@ export async function syncFeed(store: IntelStore, client: TaxiiClient, feed: Fee
       if (signal?.aborted) break;
     }
   } catch (e) {
-    error = e instanceof DaemonEyeError ? e : new DaemonEyeError('DE_TAXII_PROTOCOL', (e as Error).message, { cause: e });
+    // Stopped on purpose (agent shutdown, Ctrl-C): not a feed error; the cursor is consistent.
+    if (!signal?.aborted) error = e instanceof DaemonEyeError ? e : new DaemonEyeError('DE_TAXII_PROTOCOL', (e as Error).message, { cause: e });
   }
+  const interrupted = signal?.aborted === true;
   const firstReject = rejected[0];
   const lastError = error !== null ? `${error.code}: ${error.message}`
     : firstReject !== undefined ? `${firstReject.code}: ${rejectedCount} object(s) rejected, first ${firstReject.id}: ${firstReject.reason}` : null;
-  store.finishSync(feed.name, lastError);
+  if (!interrupted || lastError !== null) store.finishSync(feed.name, lastError);
   return {
-    feed: feed.name, pages, objects, stored: added + replaced, cursor, cursorBefore,
+    feed: feed.name, pages, objects, stored: added + replaced, cursor, cursorBefore, interrupted,
     added, replaced, revoked, older, ignored, malformed, rejected, error,
   };
 }
