@@ -7,6 +7,7 @@ import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { forEachPacket } from '../../sources/pcap/batch-format.ts';
 import { LiveCapture, type CaptureStats } from '../../sources/pcap/live-capture.ts';
 import { loadPcapAddon } from '../../sources/pcap/native-pcap.ts';
+import { defaultRouteInterface } from '../../sources/pcap/default-interface.linux.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 
 interface CaptureOptions {
@@ -38,7 +39,7 @@ export function registerNetCapture(net: Command): void {
   net
     .command('capture')
     .description('capture packets live with libpcap, showing a running packet and drop counter')
-    .option('-i, --interface <name>', 'interface to capture on; `any` for all (default: capture_interface, else any)')
+    .option('-i, --interface <name>', 'interface to capture on; `any` for all (default: capture_interface, else the default route\'s)')
     .option('--filter <expr>', 'BPF capture filter, pcap-filter(7) syntax (default: capture_filter)')
     .option('-c, --count <n>', 'stop after this many packets')
     .option('-w, --write <file>', 'write the packets to a pcap file (readable by tcpdump, Wireshark, `daemoneye net read`)')
@@ -56,7 +57,8 @@ the interface). Payloads are only written when you ask for --write.
 Examples:
   sudo daemoneye net capture -i eth0 --filter "udp port 53" --count 100
   sudo daemoneye net capture -i eth0 --filter "tcp port 443" -w /tmp/tls.pcap --duration 60
-  sudo daemoneye net capture --format json --duration 10      # all interfaces, JSON summary`)
+  sudo daemoneye net capture --format json --duration 10      # default route's interface, JSON summary
+  sudo daemoneye net capture -i any --filter "port 53" -w /tmp/dns.pcap   # every interface (cooked headers)`)
     .action(async (opts: CaptureOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const format = opts.format ?? global.format ?? 'text';
@@ -65,7 +67,7 @@ Examples:
       const n = ctx.config.enterprise.network_monitoring;
       const count = positiveInt(opts.count, '--count');
       const duration = positiveInt(opts.duration, '--duration');
-      const iface = opts.interface ?? n.capture_interface ?? 'any';
+      const iface = opts.interface ?? n.capture_interface ?? defaultRouteInterface();
       const filter = opts.filter ?? n.capture_filter ?? '';
       const addon = loadPcapAddon();
 
