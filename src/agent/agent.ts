@@ -18,6 +18,7 @@ import { diffScans, indexByKey } from '../normalize/lifecycle-diff.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { Delivery } from './delivery.ts';
 import { KernelEvents } from './kernel-events.linux.ts';
+import { NetworkPackets } from '../network/network-packets.ts';
 import { EtwKernelEvents } from './kernel-events.windows.ts';
 import { EsKernelEvents } from './kernel-events.darwin.ts';
 import { kernelLayerWanted, type KernelIntake } from './platform-kernel-events.ts';
@@ -50,6 +51,8 @@ export interface CycleReport {
 const RETENTION_EVERY_MS = 3_600_000;
 /** Kernel-event rules run at most this often (see #onKernelBatch). */
 const KERNEL_PASS_MS = 250;
+/** Network rules run at most this often: packet batches are stored about once a second anyway. */
+const NETWORK_PASS_MS = 1_000;
 
 export class Agent {
   readonly host: string;
@@ -67,6 +70,10 @@ export class Agent {
   readonly #delivery: Delivery;
   readonly #ledger: Ledger;
   readonly #kernel: KernelIntake;
+  /** Packet capture through the collector, decoded on a worker (enable_packet_capture). */
+  readonly #network: NetworkPackets | null;
+  #networkPassQueued = false;
+  #lastNetworkPass = 0;
   /** Heartbeat, object pull and outbox bound when the data dir is enrolled with a center. */
   readonly #reporter: CenterReporter | null;
   readonly #headsQuery;
@@ -141,6 +148,8 @@ export class Agent {
     this.#kernel = process.platform === 'win32' ? new EtwKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
       : process.platform === 'darwin' ? new EsKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
       : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch());
+    this.#network = config.enterprise.network_monitoring.enable_packet_capture
+      ? new NetworkPackets(dbPath, dataDir, log, () => this.#onNetworkBatch()) : null;
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
       (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
@@ -174,6 +183,7 @@ export class Agent {
     this.#intelFeeds = new IntelFeedService(this.#config, storePath(this.dataDir), this.#log);
     this.#intelFeeds.start();
     if (kernelLayerWanted(this.#config.enterprise.kernel_monitoring, process.platform)) await this.#kernel.start();
+    await this.#network?.start(this.#config.enterprise.network_monitoring.capture_interface);
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
       while (!signal.aborted) {
@@ -198,6 +208,7 @@ export class Agent {
 
   async close(): Promise<void> {
     await this.#intelFeeds?.stop();
+    await this.#network?.stop();
     await this.#kernel.stop();
     for (const d of this.#detectors) await d.close();
     this.#checkpoint(true); // a clean stop signs everything recorded so far
@@ -211,7 +222,7 @@ export class Agent {
   /** Counters of every stage (the run command logs the kernel and sandbox ones with each cycle). */
   counters(): Record<string, number> {
     const sql = this.#detectors[0] as SqlDetector;
-    return { ...this.#source.counters(), ...this.#kernel.counters, rule_sandbox_kills: sql.sandboxKills };
+    return { ...this.#source.counters(), ...this.#kernel.counters, ...this.#network?.counters(), rule_sandbox_kills: sql.sandboxKills };
   }
 
   async #process(scan: ProcessScan): Promise<CycleReport> {
@@ -235,7 +246,7 @@ export class Agent {
    * One detection pass. Passes are serialised (the scan cycle and kernel batches share one rule
    * sandbox and one set of cursors), and each records its alerts in one transaction.
    */
-  #detect(trigger: 'scan' | 'kernel', scanId: number | null): Promise<{ raised: Alert[]; outcomes: RuleOutcome[] }> {
+  #detect(trigger: 'scan' | 'kernel' | 'network', scanId: number | null): Promise<{ raised: Alert[]; outcomes: RuleOutcome[] }> {
     const pass = this.#detecting.then(async () => {
       const raised: Alert[] = [];
       const outcomes: RuleOutcome[] = [];
@@ -275,6 +286,20 @@ export class Agent {
         this.#lastKernelPass = Date.now();
         return this.#detect('kernel', null);
       }).catch((e: unknown) => this.#log.error('kernel-event detection failed', { reason: (e as Error).message }));
+    }, wait);
+  }
+
+  /** After decoded packets are stored: the network rules, coalesced like kernel batches (#onKernelBatch). */
+  #onNetworkBatch(): void {
+    if (this.#networkPassQueued) return;
+    this.#networkPassQueued = true;
+    const wait = Math.max(0, this.#lastNetworkPass + NETWORK_PASS_MS - Date.now());
+    setTimeout(() => {
+      void this.#detecting.then(() => {
+        this.#networkPassQueued = false;
+        this.#lastNetworkPass = Date.now();
+        return this.#detect('network', null);
+      }).catch((e: unknown) => this.#log.error('network detection failed', { reason: (e as Error).message }));
     }, wait);
   }
 

@@ -19,6 +19,8 @@ import { emptyOutput, type AnalyzerOutput, type Endpoints } from './records.ts';
 export interface AnalyzerOptions extends Partial<FlowTableOptions> {
   /** Keep the query string of HTTP targets (off by default: URLs carry tokens). */
   readonly keepHttpQuery?: boolean;
+  /** Collect the endpoints of new flows (takeNewFlows) so live capture can attribute them while the socket is open. */
+  readonly trackNewFlows?: boolean;
 }
 
 export interface AnalyzerCounters {
@@ -52,6 +54,7 @@ export class PacketAnalyzer {
   readonly #packet: DecodedPacket = newDecodedPacket();
   readonly #keepQuery: boolean;
   readonly #pendingDns = new Map<string, PendingDns>();
+  #newFlows: Flow[] = [];
   #output: AnalyzerOutput = emptyOutput();
   #nowMs = 0;
   #linktype = 1;
@@ -61,7 +64,8 @@ export class PacketAnalyzer {
   constructor(options: AnalyzerOptions = {}) {
     this.#decoder = new PacketDecoder(this.errors);
     this.#keepQuery = options.keepHttpQuery ?? false;
-    this.flows = new FlowTable(options, (f, reason) => this.#exportFlow(f, reason));
+    this.flows = new FlowTable(options, (f, reason) => this.#exportFlow(f, reason),
+      options.trackNewFlows === true ? (f) => this.#newFlows.push(f) : undefined);
     this.#visit = (ref) => this.#onPacket(ref);
   }
 
@@ -93,6 +97,17 @@ export class PacketAnalyzer {
   flush(): void {
     this.flows.flush();
     this.#expireDns(this.#nowMs, true);
+  }
+
+  /** Endpoints of the flows created since the last call (with trackNewFlows). */
+  takeNewFlows(): Endpoints[] {
+    const flows = this.#newFlows;
+    this.#newFlows = [];
+    return flows.map((f) => ({
+      protocol: protocolName(f.protocol), ipVersion: f.ipVersion, communityId: null,
+      clientAddress: formatAddress(f.c0, f.c1, f.c2, f.c3), clientPort: f.cPort,
+      serverAddress: formatAddress(f.s0, f.s1, f.s2, f.s3), serverPort: f.sPort,
+    }));
   }
 
   /** The records produced since the last drain. */

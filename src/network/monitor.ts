@@ -45,7 +45,7 @@ export class NetworkMonitor {
   #attributed = 0;
 
   constructor(db: Db, options: NetworkMonitorOptions) {
-    this.analyzer = new PacketAnalyzer(options);
+    this.analyzer = new PacketAnalyzer({ ...options, trackNewFlows: options.attribution === 'host' });
     this.#writer = new NetworkStoreWriter(db);
     this.#source = options.source;
     this.#writeEvery = options.writeEvery ?? 2_000;
@@ -55,6 +55,7 @@ export class NetworkMonitor {
   /** Decodes one batch; writes when enough records are waiting. Returns what was written, if anything. */
   ingest(batch: PacketBatch): StoredCounts | null {
     this.analyzer.ingest(batch);
+    this.#attributeNewFlows();
     this.#collect();
     return this.#pendingCount >= this.#writeEvery ? this.write() : null;
   }
@@ -100,6 +101,17 @@ export class NetworkMonitor {
 
   decodeErrors(): Record<string, number> {
     return nonZero(this.analyzer.errors);
+  }
+
+  /**
+   * Live capture: look new flows up while their sockets are still open (within one batch, ~100 ms,
+   * of the first packet); the attributors remember the answer for when the flow's rows are written.
+   */
+  #attributeNewFlows(): void {
+    const fresh = this.analyzer.takeNewFlows();
+    if (fresh.length === 0) return;
+    this.#attributor.refresh?.(fresh);
+    for (const e of fresh) this.#attributor.attribute(e, 0);
   }
 
   #collect(): void {

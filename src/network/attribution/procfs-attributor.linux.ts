@@ -2,13 +2,16 @@
 // inodes, and /proc/PID/fd links ("socket:[inode]") map inodes to processes. Reading every fd of
 // every process is the expensive part, so it runs only when a record names an inode not seen yet,
 // at most every MIN_SCAN_MS. A socket closed before its record is written cannot be found this
-// way; records of the same flow written earlier (DNS, TLS, HTTP) lend the flow their answer.
+// way; records of the same flow written earlier (DNS, TLS, HTTP) lend the flow their answer, and
+// the monitor asks about each new flow within a batch of its first packet, while it is open.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Endpoints } from '../records.ts';
 import { UNATTRIBUTED, type Attribution, type Attributor } from './attributor.ts';
 import { BoundedMap, socketKey } from './endpoint-key.ts';
 
-const MIN_SCAN_MS = 500;
+/** fd scans: a burst of SCAN_BURST, then SCANS_PER_SECOND (a scan reads every /proc/PID/fd link). */
+const SCAN_BURST = 5;
+const SCANS_PER_SECOND = 10;
 
 /** "0100007F:1F90" (IPv4) or 32 hex digits (IPv6, four host-order words) to text. */
 export function procNetAddress(hex: string): [string, number] {
@@ -45,7 +48,8 @@ export class ProcfsAttributor implements Attributor {
   readonly #owners = new BoundedMap<number, Attribution>(100_000);
   /** Answers already given per flow, so a flow record can reuse what its DNS/TLS/HTTP rows found. */
   readonly #byFlow = new BoundedMap<string, Attribution>(50_000);
-  #lastScan = 0;
+  #tokens = SCAN_BURST;
+  #tokensAt = Date.now();
   scans = 0;
 
   constructor(procRoot = '/proc') {
@@ -59,18 +63,22 @@ export class ProcfsAttributor implements Attributor {
       const inode = this.#inodeOf(e);
       if (inode !== undefined && !this.#owners.has(inode)) { missing = true; break; }
     }
-    if (missing && Date.now() - this.#lastScan >= MIN_SCAN_MS) this.#scanFds();
+    if (missing && this.#takeToken()) this.#scanFds();
   }
 
   attribute(e: Endpoints): Attribution {
     const flowKey = `${e.protocol}|${e.clientAddress}|${e.clientPort}|${e.serverAddress}|${e.serverPort}`;
+    // The answer found while the flow was new wins: by the time its rows are written the client's
+    // socket may be closed, and only the server's (another process on this host) would be left.
+    const early = this.#byFlow.get(flowKey);
+    if (early !== undefined) return early;
     const inode = this.#inodeOf(e);
     const owner = inode === undefined ? undefined : this.#owners.get(inode);
     if (owner !== undefined) {
       this.#byFlow.set(flowKey, owner);
       return owner;
     }
-    return this.#byFlow.get(flowKey) ?? UNATTRIBUTED;
+    return UNATTRIBUTED;
   }
 
   #inodeOf(e: Endpoints): number | undefined {
@@ -113,8 +121,16 @@ export class ProcfsAttributor implements Attributor {
     this.#inodes = inodes;
   }
 
+  #takeToken(): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(SCAN_BURST, this.#tokens + ((now - this.#tokensAt) / 1000) * SCANS_PER_SECOND);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens--;
+    return true;
+  }
+
   #scanFds(): void {
-    this.#lastScan = Date.now();
     this.scans++;
     let pids: string[];
     try {

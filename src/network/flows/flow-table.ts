@@ -51,9 +51,12 @@ export class FlowTable {
   toServer = true;
   readonly counters: FlowCounters = { flowsCreated: 0, flowsExported: 0, evictions: 0, active: 0 };
 
-  constructor(options: Partial<FlowTableOptions>, onExport: (flow: Flow, reason: FlowEndReason) => void) {
+  readonly #onCreate: ((flow: Flow) => void) | null;
+
+  constructor(options: Partial<FlowTableOptions>, onExport: (flow: Flow, reason: FlowEndReason) => void, onCreate?: (flow: Flow) => void) {
     this.#options = { ...DEFAULT_FLOW_OPTIONS, ...options };
     this.#export = onExport;
+    this.#onCreate = onCreate ?? null;
   }
 
   /** Finds or creates the flow of an IP packet (not a pending fragment) and counts it. */
@@ -173,6 +176,7 @@ export class FlowTable {
     this.#append(f);
     this.counters.flowsCreated++;
     this.counters.active++;
+    this.#onCreate?.(f);
     return f;
   }
 

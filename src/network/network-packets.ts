@@ -1,0 +1,105 @@
+// The agent's packet pipeline: batches from the collector's packet socket (the collector holds the
+// capture privileges) go to the network monitor worker; each stored batch prompts the network rules.
+// A batch is transferred to the worker, so the main thread only moves buffers.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../agent/logger.ts';
+import { collectorPacketSocketPath } from '../collector/socket-path.ts';
+import { CollectorPacketSource } from '../sources/pcap/collector-packet-source.ts';
+import type { PacketBatch } from '../sources/pcap/batch-format.ts';
+import type { FromNetworkWorker, ToNetworkWorker } from './monitor-worker.ts';
+import type { NetworkCounters } from './monitor.ts';
+
+const WORKER = new URL(`./monitor-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** Batches waiting for the worker beyond this are dropped and counted (bounded memory, ~64 MiB). */
+const MAX_IN_FLIGHT = 64;
+
+export class NetworkPackets {
+  readonly #dbPath: string;
+  readonly #dataDir: string;
+  readonly #log: Logger;
+  readonly #onStored: () => void;
+  #worker: Worker | null = null;
+  #source: CollectorPacketSource | null = null;
+  #inFlight = 0;
+  #dropped = 0;
+  #counters: NetworkCounters | null = null;
+  #decodeErrors: Record<string, number> = {};
+  #closed: Promise<void> | null = null;
+
+  constructor(dbPath: string, dataDir: string, log: Logger, onStored: () => void) {
+    this.#dbPath = dbPath;
+    this.#dataDir = dataDir;
+    this.#log = log;
+    this.#onStored = onStored;
+  }
+
+  /** Starts the worker and connects to the collector's packet socket; a missing collector is logged, not fatal. */
+  async start(interfaceName: string | null): Promise<void> {
+    const worker = new Worker(WORKER);
+    this.#worker = worker;
+    let resolveClosed: () => void = () => {};
+    this.#closed = new Promise((r) => (resolveClosed = r));
+    worker.on('message', (m: FromNetworkWorker) => {
+      if (m.type === 'stored' || m.type === 'counters') {
+        this.#counters = m.counters;
+        this.#decodeErrors = m.decodeErrors;
+      }
+      if ((m.type === 'stored' || m.type === 'counters') && m.batchDone) this.#inFlight = Math.max(0, this.#inFlight - 1);
+      if (m.type === 'stored') this.#onStored();
+      else if (m.type === 'error') this.#log.error('network monitor failed on a batch', { reason: m.message });
+      else if (m.type === 'closed') resolveClosed();
+    });
+    worker.on('error', (e) => this.#log.error('network monitor worker died', { reason: e.message }));
+    worker.on('exit', () => resolveClosed());
+    this.#post({ type: 'open', dbPath: this.#dbPath, options: { source: `live:${interfaceName ?? 'any'}`, attribution: 'host' } });
+    const source = new CollectorPacketSource(collectorPacketSocketPath(this.#dataDir), {
+      onBatch: (b) => this.ingest(b),
+      onClose: (reason) => this.#log.warn('packet capture stopped', { reason }),
+    });
+    try {
+      await source.start();
+      this.#source = source;
+      this.#log.info('packet capture active', { interface: interfaceName ?? 'any' });
+    } catch (e) {
+      this.#log.warn('packet capture unavailable: no collector serves packets', {
+        reason: (e as Error).message, hint: 'run the agent as root, or start `daemoneye collector --capture` with the same --data-dir',
+      });
+    }
+  }
+
+  /** Hands a batch to the worker; beyond MAX_IN_FLIGHT batches it is dropped and counted. */
+  ingest(batch: PacketBatch): void {
+    if (this.#worker === null) return;
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      this.#dropped++;
+      return;
+    }
+    this.#inFlight++;
+    // The batch usually shares a larger frame buffer: copy it once so the transfer moves only it.
+    const own = new Uint8Array(batch.data.byteLength);
+    own.set(batch.data);
+    this.#worker.postMessage({ type: 'batch', linktype: batch.linktype, batch: own } satisfies ToNetworkWorker, [own.buffer]);
+  }
+
+  counters(): Record<string, number> {
+    const c = this.#counters;
+    const out: Record<string, number> = { 'net.batches_dropped': this.#dropped, ...(this.#source?.counters() ?? {}) };
+    if (c !== null) for (const [k, v] of Object.entries(c)) out[`net.${k}`] = v;
+    for (const [k, v] of Object.entries(this.#decodeErrors)) out[`net.decode_errors.${k}`] = v;
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.#source?.stop();
+    this.#source = null;
+    if (this.#worker === null) return;
+    this.#post({ type: 'close' });
+    await Promise.race([this.#closed, new Promise((r) => setTimeout(r, 5000))]);
+    await this.#worker.terminate();
+    this.#worker = null;
+  }
+
+  #post(m: ToNetworkWorker): void {
+    this.#worker?.postMessage(m);
+  }
+}
