@@ -75,6 +75,31 @@ describe('live capture on a veth pair', { skip: skip ?? false }, () => {
     await quiet.stop();
   });
 
+  it('captures on "any" with Linux cooked headers and no promiscuous mode', async () => {
+    const batches: PacketBatch[] = [];
+    const capture = new LiveCapture({ interface: 'any', filter: `udp dst port 5007 and host ${veth.hostIp}`, timeoutMs: 20 }, { onBatch: (b) => batches.push(b) });
+    try {
+      assert.equal(capture.linktype, LinkType.LINUX_SLL);
+      assert.equal(capture.warning, '');
+      assert.equal(isPromiscuous(veth.hostIf), false);
+      veth.sendUdp([5007], 9, 20);
+      await until(() => capture.stats().delivered, 9);
+    } finally {
+      await capture.stop();
+    }
+    let n = 0;
+    for (const b of batches) {
+      assert.equal(b.linktype, LinkType.LINUX_SLL);
+      forEachPacket(b.data, (p) => {
+        n++;
+        // SLL header: 16 bytes, protocol at 14; then the IPv4 header.
+        assert.equal(b.data.readUInt16BE(p.offset + 14), 0x0800);
+        assert.equal(b.data.readUInt16BE(p.offset + 16 + 20 + 2), 5007);
+      });
+    }
+    assert.equal(n, 9);
+  });
+
   it('snaplen truncates what is kept but reports the wire length', async () => {
     const batches: PacketBatch[] = [];
     const capture = new LiveCapture({ interface: veth.hostIf, filter: 'udp dst port 5003', snaplen: 64, timeoutMs: 20 }, { onBatch: (b) => batches.push(b) });
