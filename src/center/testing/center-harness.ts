@@ -146,3 +146,15 @@ export function sampleAlert(id: number, uuid: string): Record<string, unknown> {
     first_seen: now, last_seen: now, occurrences: 1, cleared_at: null, triage_status: 'open', scan_id: null, evidence: {},
   };
 }
+
+/** An identity's TLS material for rawRequest. */
+export function tlsOf(i: { caPem: string; certPem: string; keyPem: string }): { ca: string; cert: string; key: string } {
+  return { ca: i.caPem, cert: i.certPem, key: i.keyPem };
+}
+
+/** JSON over mutual TLS with an identity; throws on a non-2xx answer. */
+export async function api<T = unknown>(url: string, who: { caPem: string; certPem: string; keyPem: string }, method: string, path: string, body?: unknown): Promise<T> {
+  const r = await rawRequest(url, { ...tlsOf(who), method, path, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.body}`);
+  return JSON.parse(r.body) as T;
+}
