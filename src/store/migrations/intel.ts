@@ -93,7 +93,7 @@ CREATE TABLE taxii_status (
   },
   {
     version: 22,
-    description: 'alerts shared to a TAXII collection as observed-data + sighting bundles',
+    description: 'alerts shared to a TAXII collection as observed-data + sighting bundles; TAXII server paging indexes',
     sql: `
 CREATE TABLE intel_shared_alerts (
   alert_uuid     TEXT PRIMARY KEY,
@@ -101,6 +101,8 @@ CREATE TABLE intel_shared_alerts (
   shared_at      INTEGER,
   share_error    TEXT
 );
+-- TAXII server paging: next tokens and added_after are both a range seek on (collection, date_added).
+CREATE INDEX taxii_objects_added ON taxii_objects (collection_id, date_added_us);
 `,
   },
 ];

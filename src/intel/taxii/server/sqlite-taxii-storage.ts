@@ -1,7 +1,8 @@
 // TaxiiStorage on the DaemonEye store (tables taxii_* of schema version 21, docs/schema/intel.md).
-// date_added is strictly increasing across the store, so `seq` order is date_added order: a client
-// paging by `next` (a seq) or by added_after (a date) sees the same sequence, and a resumed sync
-// using X-TAXII-Date-Added-Last neither repeats nor skips an object.
+// date_added is strictly increasing across the store (so unique): a client paging by `next` (which
+// carries the last date_added served) or by added_after sees the same sequence, and a resumed sync
+// using X-TAXII-Date-Added-Last neither repeats nor skips an object. Pages are range seeks on
+// (collection_id, date_added_us).
 
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../../store/open-store.ts';
@@ -43,8 +44,9 @@ export class SqliteTaxiiStorage implements TaxiiStorage {
   query(q: ObjectQuery): { objects: StoredObject[]; more: boolean } {
     const where = ['o.collection_id = ?'];
     const args: unknown[] = [q.collectionId];
-    if (q.addedAfterUs !== undefined) { where.push('o.date_added_us > ?'); args.push(q.addedAfterUs); }
-    if (q.afterSeq !== undefined) { where.push('o.seq > ?'); args.push(q.afterSeq); }
+    // A next token and added_after both bound date_added from below: one range seek on the index.
+    const after = Math.max(q.addedAfterUs ?? -1, q.afterUs ?? -1);
+    if (after >= 0) { where.push('o.date_added_us > ?'); args.push(after); }
     const inList = (col: string, values: readonly string[] | undefined) => {
       if (!values?.length) return;
       where.push(`${col} IN (${values.map(() => '?').join(', ')})`);
@@ -67,7 +69,7 @@ export class SqliteTaxiiStorage implements TaxiiStorage {
       where.push(`(${any.join(' OR ')})`);
     }
     const rows = this.#db.prepare(`SELECT o.seq, o.object_id, o.object_type, o.version, o.spec_version, o.date_added_us, o.object
-      FROM taxii_objects o WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`).all(...args, q.limit + 1) as ObjectRow[];
+      FROM taxii_objects o WHERE ${where.join(' AND ')} ORDER BY o.date_added_us LIMIT ?`).all(...args, q.limit + 1) as ObjectRow[];
     const more = rows.length > q.limit;
     return {
       more,

@@ -6,7 +6,7 @@
 //
 // Not wrapped with fastify-plugin on purpose: its hooks (Accept/Content-Type checks, auth) and its
 // content-type parser stay inside this plugin's scope and do not touch the center's other routes.
-// `next` tokens are stateless (the last seq served + a hash of the filters), so they survive a
+// `next` tokens are stateless (the last date_added served + a hash of the filters), so they survive a
 // restart and cannot be replayed against other filters.
 
 import { createHash } from 'node:crypto';
@@ -157,14 +157,14 @@ export async function taxiiServer(app: FastifyInstance, opts: TaxiiServerOptions
       if (typeof parsed === 'string') return fail(reply, 400, 'Bad Request', parsed);
       const { objects, more } = storage.query(parsed.query);
       // An unknown object id is a 404 on the single-object endpoints (section 5.5), not an empty page.
-      if ((kind === 'object' || kind === 'versions') && objects.length === 0 && parsed.query.afterSeq === undefined) {
+      if ((kind === 'object' || kind === 'versions') && objects.length === 0 && parsed.query.afterUs === undefined) {
         return fail(reply, 404, 'Not Found', 'no such object (or no version matches)');
       }
       if (objects.length > 0) {
         void reply.header('X-TAXII-Date-Added-First', formatStixMicros(objects[0]!.dateAddedUs));
         void reply.header('X-TAXII-Date-Added-Last', formatStixMicros(objects[objects.length - 1]!.dateAddedUs));
       }
-      const paging = { more, ...(more ? { next: encodeNext(objects[objects.length - 1]!.seq, parsed.hash) } : {}) };
+      const paging = { more, ...(more ? { next: encodeNext(objects[objects.length - 1]!.dateAddedUs, parsed.hash) } : {}) };
       if (kind === 'versions') return send(reply, 200, { ...paging, versions: objects.map((o) => o.version) });
       if (kind === 'manifest') return send(reply, 200, { ...paging, objects: objects.map(manifestRecord) });
       // The stored JSON is spliced in as text: no parse/stringify round trip per object per page.
@@ -268,17 +268,17 @@ function parseFilter(q: Query, kind: 'objects' | 'manifest' | 'object' | 'versio
   const filterKey = JSON.stringify([kind, objectId ?? null, addedAfterUs ?? null, types ?? null, ids ?? null, normVersions ?? null, specVersions ?? null]);
   const hash = createHash('sha256').update(filterKey).digest('base64url').slice(0, 16);
   const nextText = get('next');
-  let afterSeq: number | undefined;
+  let afterUs: number | undefined;
   if (nextText === null) return 'next given twice';
   if (nextText !== undefined) {
-    const seq = decodeNext(nextText, hash);
-    if (seq === null) return 'next is not a token this server issued for these filters';
-    afterSeq = seq;
+    const us = decodeNext(nextText, hash);
+    if (us === null) return 'next is not a token this server issued for these filters';
+    afterUs = us;
   }
   const query: ObjectQuery = {
     collectionId, limit,
     ...(addedAfterUs === undefined ? {} : { addedAfterUs }),
-    ...(afterSeq === undefined ? {} : { afterSeq }),
+    ...(afterUs === undefined ? {} : { afterUs }),
     ...(types === undefined ? {} : { types: types as string[] }),
     ...(objectId !== undefined ? { ids: [objectId] } : ids === undefined ? {} : { ids: ids as string[] }),
     ...(normVersions === undefined ? {} : { versions: normVersions }),
@@ -287,12 +287,13 @@ function parseFilter(q: Query, kind: 'objects' | 'manifest' | 'object' | 'versio
   return { query, hash };
 }
 
-function encodeNext(seq: number, hash: string): string {
-  return Buffer.from(`${seq}.${hash}`).toString('base64url');
+/** The date_added (microseconds) of the last object served, bound to the filters' hash. */
+function encodeNext(afterUs: number, hash: string): string {
+  return Buffer.from(`${afterUs}.${hash}`).toString('base64url');
 }
 
 function decodeNext(token: string, hash: string): number | null {
   if (token.length > 200) return null;
-  const m = /^(\d{1,15})\.(.+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  const m = /^(\d{1,17})\.(.+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
   return m !== null && m[2] === hash ? Number(m[1]) : null;
 }

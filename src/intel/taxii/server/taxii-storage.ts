@@ -27,8 +27,8 @@ export interface ObjectQuery {
   readonly collectionId: string;
   /** Only objects added strictly after this (microseconds). */
   readonly addedAfterUs?: number;
-  /** Continue after this sequence number (from a `next` token). */
-  readonly afterSeq?: number;
+  /** Continue after the object added at this time (from a `next` token; date_added is unique). */
+  readonly afterUs?: number;
   readonly types?: readonly string[];
   readonly ids?: readonly string[];
   /** `first`, `last`, `all` and/or fixed-width version timestamps; default `last`. */
@@ -57,7 +57,7 @@ export interface StatusRecord {
 export interface TaxiiStorage {
   collections(apiRoot: string): CollectionRecord[];
   collection(apiRoot: string, id: string): CollectionRecord | null;
-  /** Objects in `seq` order; `more` tells whether another matching object follows the last one. */
+  /** Objects in date_added order; `more` tells whether another matching object follows the last one. */
   query(q: ObjectQuery): { objects: StoredObject[]; more: boolean };
   /** Adds valid objects (a version already held counts as a success) and records a status. */
   add(collectionId: string, objects: readonly unknown[]): StatusRecord;
