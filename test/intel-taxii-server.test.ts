@@ -111,3 +111,34 @@ test('authentication hook: 401 with WWW-Authenticate, collections listed per pri
     await s.close();
   }
 });
+
+test('fuzz: mangled envelopes and query strings never make the server fail (no 5xx) and never lose stored objects', async () => {
+  const s = await startOurServer();
+  try {
+    s.storage.add(WRITABLE, [indicator(1), indicator(2)]);
+    const good = JSON.stringify({ objects: [indicator(3), indicator(4, { modified: '2026-05-01T00:00:00Z' })] });
+    let seed = 777;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const statuses = new Set<number>();
+    for (let i = 0; i < 120; i++) {
+      const bytes = Buffer.from(good);
+      const mode = rand(3);
+      let body: Buffer | string;
+      if (mode === 0) body = bytes.subarray(0, rand(bytes.length));
+      else if (mode === 1) { for (let k = 0; k < 3; k++) bytes[rand(bytes.length)] = rand(256); body = bytes; }
+      else body = good.replace(/"(2026-[^"]+|indicator--[^"]+|2\.1)"/g, (m) => (rand(3) === 0 ? JSON.stringify(['99999-01-01T00:00:00Z', 'x', 7, null, {}][rand(5)]) : m));
+      const r = await fetch(`${s.apiRoot}collections/${WRITABLE}/objects/`, { method: 'POST', headers: { accept: TAXII, 'content-type': TAXII }, body });
+      statuses.add(r.status);
+      assert.ok(r.status < 500, `POST ${r.status}`);
+      const q = ['added_after', 'limit', 'next', 'match[type]', 'match[id]', 'match[version]', 'match[spec_version]'][rand(7)]!;
+      const v = ['', '%00', '-1', '1e9', '99999-01-01T00:00:00Z', 'a,b,,c', '%ff%fe', 'last,first', '2026-01-01T00:00:00Z'][rand(9)]!;
+      const g = await fetch(`${s.apiRoot}collections/${WRITABLE}/objects/?${q}=${v}`, { headers: { accept: TAXII } });
+      assert.ok(g.status === 200 || g.status === 400, `GET ?${q}=${v}: ${g.status}`);
+    }
+    assert.ok(statuses.size > 1, 'the fuzz reached more than one outcome');
+    const ids = s.storage.query({ collectionId: WRITABLE, limit: 1000 }).objects.map((o) => o.id);
+    assert.ok(ids.includes(indicator(1).id as string) && ids.includes(indicator(2).id as string));
+  } finally {
+    await s.close();
+  }
+});
