@@ -9,6 +9,7 @@
 // observations, WITHIN, REPEATS, START/STOP) keep a bounded, expiring buffer per indicator.
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { parseIp } from '../pattern/ip.ts';
+
 import { expressionRoots } from '../pattern/evaluate.ts';
 import { matchObservations } from '../pattern/match-observed.ts';
 import type { Observation } from '../pattern/observed-data.ts';
@@ -50,6 +51,8 @@ interface PathIndex {
   readonly suffix: Map<string, Leaf[]>;
   readonly grams: Map<string, Leaf[]>;
   readonly suffixLengths: Set<number>;
+  /** The property name when the path is one plain key (no _ref/_hex/_bin handling needed). */
+  readonly direct: string | null;
 }
 
 export class IntelMatcher {
@@ -119,7 +122,8 @@ export class IntelMatcher {
     let byType = this.#paths.get(spec.objectType);
     if (byType === undefined) this.#paths.set(spec.objectType, (byType = new Map()));
     let p = byType.get(spec.key);
-    if (p === undefined) byType.set(spec.key, (p = { spec, eqStr: new Map(), eqNum: new Map(), cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set() }));
+    if (p === undefined) byType.set(spec.key, (p = { spec, eqStr: new Map(), eqNum: new Map(), cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set(),
+      direct: spec.steps.length === 1 && spec.steps[0]!.kind === 'key' && !/_(?:ref|refs|hex|bin)$/.test(spec.steps[0]!.key) ? spec.steps[0]!.key : null }));
     return p;
   }
 
@@ -203,37 +207,11 @@ export class IntelMatcher {
       const paths = this.#paths.get(type);
       if (paths !== undefined) {
         for (const p of paths.values()) {
-          const values = selectValues(object, p.spec.steps, resolve);
-          for (const v of values) {
-            if (typeof v === 'number') {
-              const hit = p.eqNum.get(v);
-              if (hit !== undefined) for (const l of hit) take(l);
-              continue;
-            }
-            if (typeof v !== 'string') continue;
-            const hit = p.eqStr.get(v);
-            if (hit !== undefined) for (const l of hit) take(l);
-            if (p.cidr.size > 0) {
-              const slash = v.indexOf('/');
-              const addr = parseIp(slash < 0 ? v : v.slice(0, slash));
-              if (addr !== null) p.cidr.lookup(addr, take);
-            }
-            if (p.grams.size > 0) {
-              const s = v.normalize('NFC');
-              for (let i = 0; i + 3 <= s.length; i += 1) {
-                const hit = p.grams.get(s.slice(i, i + 3));
-                if (hit !== undefined) for (const l of hit) take(l);
-              }
-            }
-            if (p.suffix.size > 0) {
-              const s = v.normalize('NFC');
-              // Only the suffix lengths some indicator uses (a handful), not every position.
-              for (const len of p.suffixLengths) {
-                if (len > s.length) continue;
-                const hit = p.suffix.get(len === s.length ? s : s.slice(s.length - len));
-                if (hit !== undefined) for (const l of hit) take(l);
-              }
-            }
+          // One plain property (the common case) is read directly: no array per lookup.
+          if (p.direct !== null) {
+            if (Object.hasOwn(object, p.direct)) this.#lookup(p, object[p.direct], take);
+          } else {
+            for (const v of selectValues(object, p.spec.steps, resolve)) this.#lookup(p, v, take);
           }
         }
       }
@@ -241,6 +219,38 @@ export class IntelMatcher {
       if (fb !== undefined) for (const l of fb) take(l);
     }
     return out;
+  }
+
+  /** Candidate leaves for one value selected at path `p`. */
+  #lookup(p: PathIndex, v: unknown, take: (leaf: Leaf) => void): void {
+    if (typeof v === 'number') {
+      const hit = p.eqNum.get(v);
+      if (hit !== undefined) for (const l of hit) take(l);
+      return;
+    }
+    if (typeof v !== 'string') return;
+    const hit = p.eqStr.get(v);
+    if (hit !== undefined) for (const l of hit) take(l);
+    if (p.cidr.size > 0) {
+      const addr = addressForLookup(v);
+      if (addr !== null) p.cidr.lookup(addr, take);
+    }
+    if (p.grams.size > 0) {
+      const s = v.normalize('NFC');
+      for (let i = 0; i + 3 <= s.length; i += 1) {
+        const hit = p.grams.get(s.slice(i, i + 3));
+        if (hit !== undefined) for (const l of hit) take(l);
+      }
+    }
+    if (p.suffix.size > 0) {
+      const s = v.normalize('NFC');
+      // Only the suffix lengths some indicator uses (a handful), not every position.
+      for (const len of p.suffixLengths) {
+        if (len > s.length) continue;
+        const hit = p.suffix.get(len === s.length ? s : s.slice(s.length - len));
+        if (hit !== undefined) for (const l of hit) take(l);
+      }
+    }
   }
 
   #advanceWindow(ind: LiveIndicator, obs: Observation, time: number): IndicatorMatch | null {
@@ -292,4 +302,40 @@ function stripIds(o: Readonly<Record<string, unknown>> | undefined): Record<stri
 function push<K>(map: Map<K, Leaf[]>, key: K, leaf: Leaf): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [leaf]); else list.push(leaf);
+}
+
+const SCRATCH_V4 = new Uint8Array(4);
+
+/**
+ * The address part of a value ('10.1.2.3', '10.1.2.0/24', an IPv6 address) for a trie lookup, or
+ * null. Dotted quads are parsed by hand into a reused buffer: this runs for every address of every
+ * event.
+ */
+function addressForLookup(v: string): Uint8Array | null {
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  let i = 0;
+  let ok = true;
+  for (; i < v.length; i += 1) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits += 1;
+      if (digits > 3 || value > 255) { ok = false; break; }
+    } else if (c === 46 && digits > 0 && part < 3) {
+      SCRATCH_V4[part++] = value;
+      value = 0;
+      digits = 0;
+    } else break;
+  }
+  if (ok && part === 3 && digits > 0 && (i === v.length || v.charCodeAt(i) === 47)) {
+    SCRATCH_V4[3] = value;
+    return SCRATCH_V4;
+  }
+  if (v.includes(':')) {
+    const slash = v.indexOf('/');
+    return parseIp(slash < 0 ? v : v.slice(0, slash));
+  }
+  return null;
 }
