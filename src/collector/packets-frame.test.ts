@@ -66,3 +66,27 @@ test('packets and flows cross a real socket; a client without handlers ignores t
   plain.close();
   await server.close();
 });
+
+test('frames split anywhere (byte by byte, 64 KiB chunks, several per chunk) decode the same', () => {
+  const big = Buffer.alloc(1 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const stream = Buffer.concat([encodePacketsFrame(LinkType.EN10MB, batch), encodePacketsFrame(LinkType.RAW, big), encodePacketsFrame(LinkType.EN10MB, batch)]);
+  const expect = (frames: { type: number; payload: Buffer }[]) => {
+    assert.deepEqual(frames.map((f) => decodePacketsPayload(f.payload)!.linktype), [LinkType.EN10MB, LinkType.RAW, LinkType.EN10MB]);
+    assert.ok(decodePacketsPayload(frames[1]!.payload)!.data.equals(big));
+    assert.ok(frames.every((f) => f.payload.byteOffset === 0 && f.payload.buffer.byteLength === f.payload.length), 'each payload owns its ArrayBuffer');
+  };
+  for (const size of [65536, 7, 1 << 21]) {
+    const d = new FrameDecoder();
+    const frames = [];
+    for (let at = 0; at < stream.length; at += size) frames.push(...d.push(stream.subarray(at, at + size)));
+    expect(frames);
+    assert.equal(d.counters.checksum_errors, 0);
+  }
+  const d = new FrameDecoder();
+  const head = stream.subarray(0, 200);
+  const frames = [];
+  for (let i = 0; i < head.length; i++) frames.push(...d.push(head.subarray(i, i + 1)));
+  frames.push(...d.push(stream.subarray(200)));
+  expect(frames);
+});

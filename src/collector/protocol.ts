@@ -81,34 +81,78 @@ export interface DecoderCounters {
  */
 export class FrameDecoder {
   readonly counters: DecoderCounters = { frames: 0, checksum_errors: 0, oversized: 0 };
-  #buf: Buffer = Buffer.alloc(0);
+  // Chunks as the socket delivered them (64 KiB each): a 1 MiB frame is copied once, into its own
+  // buffer, when it is complete, rather than re-concatenated with every chunk (quadratic).
+  #chunks: Buffer[] = [];
+  #queued = 0;
 
   /** Returns the complete, intact frames in `chunk`; throws on a length no collector can send. */
   push(chunk: Buffer): Frame[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#queued += chunk.length;
+    }
     const frames: Frame[] = [];
-    while (this.#buf.length >= 8) {
-      const length = this.#buf.readUInt32LE(0);
+    while (this.#queued >= 8) {
+      const head = this.#peek(8);
+      const length = head.readUInt32LE(0);
       if (length < 1 || length > MAX_FRAME_BYTES) {
         this.counters.oversized++;
         throw new RangeError(`frame length ${length} is impossible: the stream is out of step`);
       }
-      if (this.#buf.length < 8 + length) break;
-      const body = this.#buf.subarray(8, 8 + length);
-      const sum = this.#buf.readUInt32LE(4);
-      this.#buf = this.#buf.subarray(8 + length);
-      if (crc32(body) !== sum) {
+      if (this.#queued < 8 + length) break;
+      const sum = head.readUInt32LE(4);
+      this.#consume(8, () => {});
+      let type = 0;
+      this.#consume(1, (b) => (type = b[0]!));
+      // A copy with an ArrayBuffer of its own (never Node's shared pool), so the agent can transfer
+      // it to its store worker instead of copying it again. The checksum is computed as it copies.
+      const own = new Uint8Array(length - 1);
+      let at = 0;
+      let crc = crc32(Uint8Array.of(type));
+      this.#consume(length - 1, (piece) => {
+        own.set(piece, at);
+        at += piece.length;
+        crc = crc32(piece, crc);
+      });
+      if (crc !== sum) {
         this.counters.checksum_errors++;
         continue;
       }
       this.counters.frames++;
-      // A copy with an ArrayBuffer of its own (never Node's shared pool), so the agent can transfer
-      // it to its store worker instead of copying it again.
-      const own = new Uint8Array(body.length - 1);
-      own.set(body.subarray(1));
-      frames.push({ type: body[0]!, payload: Buffer.from(own.buffer) });
+      frames.push({ type, payload: Buffer.from(own.buffer) });
     }
     return frames;
+  }
+
+  /** The first n queued bytes (n is small: a frame header), without consuming them. */
+  #peek(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    if (first.length >= n) return first;
+    const out = Buffer.alloc(n);
+    let at = 0;
+    for (const c of this.#chunks) {
+      at += c.copy(out, at, 0, Math.min(c.length, n - at));
+      if (at === n) break;
+    }
+    return out;
+  }
+
+  /** Hands the next n queued bytes to `sink` piece by piece (views, no copies) and drops them. */
+  #consume(n: number, sink: (piece: Buffer) => void): void {
+    this.#queued -= n;
+    while (n > 0) {
+      const first = this.#chunks[0]!;
+      if (first.length <= n) {
+        sink(first);
+        n -= first.length;
+        this.#chunks.shift();
+      } else {
+        sink(first.subarray(0, n));
+        this.#chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
   }
 }
 
