@@ -84,9 +84,25 @@ alerting:
 
   let seed = 7;
   const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  // Each round waits for the agent to raise alerts before the random part, so a slow start (a busy
+  // machine) cannot make a round kill an agent that never got to its first scan.
+  const raised = () => {
+    try {
+      const d = new Database(join(dataDir, 'daemoneye.db'), { readonly: true, fileMustExist: true });
+      try {
+        return (d.prepare("SELECT count(*) AS n FROM alerts WHERE rule_id = 'TEST-STORM-1'").get() as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    } catch {
+      return 0; // no store (or no alerts table) yet
+    }
+  };
   for (let round = 0; round < 6; round++) {
+    const before = raised();
     const agent = start(dataDir, configFile);
-    await sleep(800 + Math.floor(rand() * 1500));
+    for (let i = 0; i < 300 && raised() === before; i++) await sleep(100);
+    await sleep(300 + Math.floor(rand() * 1500));
     if (round % 2 === 0) await http.down();
     else await syslog.down();
     await sleep(500 + Math.floor(rand() * 1000));
