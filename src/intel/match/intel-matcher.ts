@@ -99,8 +99,9 @@ export class IntelMatcher {
     const previous = this.#compiled;
     this.#compiled = new Map();
     for (const info of indicators) {
-      const key = JSON.stringify(info);
+      const key = info.id;
       let live = previous.get(key);
+      if (live !== undefined && !sameInfo(live.info, info)) live = undefined;
       if (live === undefined) {
         try {
           live = compileIndicator(info, this.#opts.defaultHorizonMs);
@@ -338,4 +339,10 @@ function addressForLookup(v: string): Uint8Array | null {
     return parseIp(slash < 0 ? v : v.slice(0, slash));
   }
   return null;
+}
+
+function sameInfo(a: IndicatorInfo, b: IndicatorInfo): boolean {
+  return a.pattern === b.pattern && a.name === b.name && a.confidence === b.confidence && a.validFrom === b.validFrom
+    && a.validUntil === b.validUntil && JSON.stringify(a.labels) === JSON.stringify(b.labels)
+    && JSON.stringify(a.killChainPhases) === JSON.stringify(b.killChainPhases);
 }
