@@ -3,11 +3,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { configuredFeeds, transportAuth } from '../src/intel/feeds/feed-spec.ts';
+import { syncFeeds } from '../src/intel/feeds/intel-feed-service.ts';
+import { configSchema } from '../src/config/schema.ts';
+import { openMemoryStore } from '../src/store/open-store.ts';
+import { SqliteTaxiiStorage } from '../src/intel/taxii/server/sqlite-taxii-storage.ts';
+import { taxiiServer } from '../src/intel/taxii/server/taxii-server.ts';
+import { COLLECTION, indicator, makePki } from './taxii-helpers.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
@@ -63,4 +71,39 @@ test('intel commands without feeds, or with an unknown feed, say so with a code 
   assert.match(share.stderr, /DE_INTEL_NO_SHARE/);
   const help = spawnSync(process.execPath, [MAIN, 'intel', 'sync', '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /Examples:\n  daemoneye intel sync/);
+});
+
+test('feed TLS settings from the config: custom CA and client certificate against a mutual-TLS TAXII server; an unreadable file is DE_INTEL_TLS_FILE', async (t) => {
+  let pki: { dir: string };
+  try {
+    pki = makePki();
+  } catch (e) {
+    t.skip(`openssl not usable here: ${(e as Error).message}`);
+    return;
+  }
+  const f = (n: string) => join(pki.dir, n);
+  const db = openMemoryStore();
+  const storage = new SqliteTaxiiStorage(db);
+  storage.createCollection({ id: COLLECTION, apiRoot: 'api1', title: 'mTLS', canRead: true, canWrite: false });
+  storage.add(COLLECTION, [indicator(1), indicator(2), indicator(3)]);
+  const app = Fastify({ https: { key: readFileSync(f('server.key')), cert: readFileSync(f('server.pem')), ca: readFileSync(f('ca.pem')), requestCert: true, rejectUnauthorized: true } });
+  await app.register(taxiiServer, { prefix: '/taxii', storage, apiRoots: [{ name: 'api1', title: 'mTLS root' }] });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}/taxii/api1/`;
+  const store = openMemoryStore();
+  try {
+    const config = configSchema.parse({ enterprise: { stix_taxii: { feeds: [
+      { name: 'mtls', url, collection_id: COLLECTION, tls: { ca_file: f('ca.pem'), cert_file: f('client.pem'), key_file: f('client.key') } },
+      { name: 'no-client-cert', url, collection_id: COLLECTION, tls: { ca_file: f('ca.pem') } },
+    ] } } });
+    const [ok, refused] = await syncFeeds(store, configuredFeeds(config.enterprise.stix_taxii));
+    assert.deepEqual([ok!.added, ok!.error], [3, null]);
+    assert.equal(refused!.error?.code, 'DE_TAXII_NETWORK');
+    const missing = configSchema.parse({ enterprise: { stix_taxii: { feeds: [{ name: 'x', url, collection_id: COLLECTION, tls: { ca_file: f('nope.pem') } }] } } });
+    await assert.rejects(syncFeeds(store, configuredFeeds(missing.enterprise.stix_taxii)), { code: 'DE_INTEL_TLS_FILE' });
+  } finally {
+    await app.close();
+    db.close();
+    store.close();
+  }
 });

@@ -1,9 +1,7 @@
 // The TAXII 2.1 client against our TAXII server module, both real, on loopback (TLS included).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +10,7 @@ import { TaxiiTransport, type TransportOptions } from '../src/intel/taxii/http-t
 import { taxiiServer } from '../src/intel/taxii/server/taxii-server.ts';
 import { SqliteTaxiiStorage } from '../src/intel/taxii/server/sqlite-taxii-storage.ts';
 import { openMemoryStore } from '../src/store/open-store.ts';
-import { COLLECTION, WRITABLE, indicator, startOurServer } from './taxii-helpers.ts';
+import { COLLECTION, WRITABLE, indicator, makePki, startOurServer } from './taxii-helpers.ts';
 
 const client = (o: TransportOptions = {}) => new TaxiiClient(new TaxiiTransport({ retries: 0, ...o }));
 
@@ -147,7 +145,7 @@ test('basic, bearer and API-key auth; 401 for wrong credentials, 403 for a read-
 test('HTTPS with a custom CA and a client certificate (mutual TLS)', async (t) => {
   let pki: { dir: string };
   try {
-    pki = makePkiWithExt();
+    pki = makePki();
   } catch (e) {
     t.skip(`openssl not usable here: ${(e as Error).message}`);
     return;
@@ -171,17 +169,3 @@ test('HTTPS with a custom CA and a client certificate (mutual TLS)', async (t) =
     db.close();
   }
 });
-
-/** openssl x509 -extfile needs a file; write the extensions beside the keys. */
-function makePkiWithExt(): { dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'taxii-pki-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Test TAXII CA');
-  const exts = { server: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n', client: 'extendedKeyUsage=clientAuth\n' };
-  for (const name of ['server', 'client'] as const) {
-    execFileSync('sh', ['-c', `printf '%s' "$0" > ${name}.ext`, exts[name]], { cwd: dir });
-    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? 'localhost' : 'agent-1'}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-  }
-  return { dir };
-}

@@ -3,6 +3,10 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openMemoryStore, type Db } from '../src/store/open-store.ts';
 import { SqliteTaxiiStorage } from '../src/intel/taxii/server/sqlite-taxii-storage.ts';
 import { taxiiServer, type TaxiiServerOptions } from '../src/intel/taxii/server/taxii-server.ts';
@@ -61,3 +65,17 @@ export function indicator(n: number, over: Record<string, unknown> = {}): Record
 }
 
 export const silentLog = { error() {}, warn() {}, info() {}, debug() {} };
+
+/** A test CA, a server certificate for 127.0.0.1 and a client certificate (openssl), in a temp dir. */
+export function makePki(): { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'taxii-pki-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Test TAXII CA');
+  const exts = { server: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n', client: 'extendedKeyUsage=clientAuth\n' };
+  for (const name of ['server', 'client'] as const) {
+    execFileSync('sh', ['-c', `printf '%s' "$0" > ${name}.ext`, exts[name]], { cwd: dir });
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? 'localhost' : 'agent-1'}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+  }
+  return { dir };
+}
