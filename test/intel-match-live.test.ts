@@ -139,3 +139,13 @@ test('the required literal of a regex is conservative', () => {
   assert.equal(requiredLiteral('abc?d'), 'ab');
   assert.equal(requiredLiteral('^.+\\@example\\.com$'), '@example.com');
 });
+
+test('REPEATS larger than the default buffer still matches (buffers grow to what a match needs)', () => {
+  const m = new IntelMatcher({ maxBufferedPerIndicator: 8 });
+  m.load([info('many', "([domain-name:value = 'beacon.evil.example'] REPEATS 300 TIMES) WITHIN 3600 SECONDS")]);
+  let fired = 0;
+  for (let i = 0; i < 300; i += 1) {
+    fired += m.match({ kind: 'dns_query', id: i, time: 1_000_000 + i * 1000, row: { query_name: 'beacon.evil.example' } }).length;
+  }
+  assert.equal(fired, 1);
+});

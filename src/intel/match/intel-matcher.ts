@@ -256,7 +256,7 @@ export class IntelMatcher {
 
   #advanceWindow(ind: LiveIndicator, obs: Observation, time: number): IndicatorMatch | null {
     const key = ind.info.id + '\u0000' + ind.info.pattern;
-    const buffered = this.#windows.push(key, obs, time, ind.horizonMs);
+    const buffered = this.#windows.push(key, obs, time, ind.horizonMs, ind.minEvents);
     let result;
     try {
       result = matchObservations(ind.compiled, buffered, false);

@@ -49,6 +49,8 @@ export interface LiveIndicator {
   readonly leaves: readonly Leaf[];
   /** How long buffered events stay relevant for a multi-observation pattern (ms). */
   readonly horizonMs: number;
+  /** Fewest events a match needs (REPEATS 50 TIMES needs 50): buffers are at least this large. */
+  readonly minEvents: number;
 }
 
 export function pathKey(objectType: string, steps: readonly PathStep[]): string {
@@ -128,6 +130,16 @@ function collectLeaves(o: CompiledObservation, out: { expr: CompiledExpr; object
   }
 }
 
+function minEvents(o: CompiledObservation): number {
+  switch (o.kind) {
+    case 'observation': return 1;
+    case 'obs-and': case 'followedby': return minEvents(o.left) + minEvents(o.right);
+    case 'obs-or': return Math.min(minEvents(o.left), minEvents(o.right));
+    case 'repeats': return Math.min(1_000_000, minEvents(o.inner) * o.count);
+    default: return minEvents(o.inner);
+  }
+}
+
 /** Compiles an indicator for live matching. Throws StixPatternError when the pattern is invalid. */
 export function compileIndicator(info: IndicatorInfo, defaultHorizonMs: number): LiveIndicator {
   const compiled = compileParsed(lowerHashLiterals(parsePattern(info.pattern)));
@@ -135,7 +147,7 @@ export function compileIndicator(info: IndicatorInfo, defaultHorizonMs: number):
   const horizonMs = root.kind === 'within' ? Math.max(1, Number(root.us / 1000n)) : defaultHorizonMs;
   const raw: { expr: CompiledExpr; objectTypes: ReadonlySet<string> }[] = [];
   collectLeaves(root, raw);
-  const indicator: LiveIndicator = { info, compiled, simple: root.kind === 'observation', leaves: [], horizonMs };
+  const indicator: LiveIndicator = { info, compiled, simple: root.kind === 'observation', leaves: [], horizonMs, minEvents: minEvents(root) };
   (indicator.leaves as Leaf[]).push(...raw.map((l) => ({ indicator, expr: l.expr, objectTypes: l.objectTypes, anchors: anchorsOf(l.expr), stamp: -1 })));
   return indicator;
 }

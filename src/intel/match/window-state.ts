@@ -9,6 +9,9 @@ interface Buffered {
   readonly time: number;
 }
 
+/** Hard bound on one indicator's buffer, whatever its REPEATS count asks for. */
+export const MAX_EVENTS_PER_INDICATOR = 4096;
+
 export class WindowState {
   readonly #maxPerIndicator: number;
   readonly #maxActive: number;
@@ -26,7 +29,9 @@ export class WindowState {
   }
 
   /** Adds an event; returns the indicator's live observations (expired and excess ones dropped). */
-  push(key: string, obs: Observation, time: number, horizonMs: number): Observation[] {
+  push(key: string, obs: Observation, time: number, horizonMs: number, minEvents = 1): Observation[] {
+    // Room for the events a match needs, and the per-indicator bound beyond that (never above MAX).
+    const cap = Math.min(MAX_EVENTS_PER_INDICATOR, Math.max(this.#maxPerIndicator, minEvents + 16));
     let buf = this.#buffers.get(key);
     if (buf !== undefined) this.#buffers.delete(key);
     else buf = [];
@@ -35,7 +40,7 @@ export class WindowState {
     while (drop < buf.length && buf[drop]!.time < oldest) drop += 1;
     if (drop > 0) buf.splice(0, drop);
     buf.push({ obs, time });
-    if (buf.length > this.#maxPerIndicator) { buf.splice(0, buf.length - this.#maxPerIndicator); this.evicted += 1; }
+    if (buf.length > cap) { buf.splice(0, buf.length - cap); this.evicted += 1; }
     this.#buffers.set(key, buf);
     while (this.#buffers.size > this.#maxActive) {
       const lru = this.#buffers.keys().next().value as string;
