@@ -3,13 +3,14 @@
 // DE_PCAP_FILE after the packets before the damage, and never crash the process.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forEachPacket, LinkType, openOffline, type PacketBatch } from '../src/sources/pcap/index.ts';
 import { isDaemonEyeError } from '../src/errors/catalogue.ts';
+import { openPcapng } from '../src/sources/pcap/pcapng-reader.ts';
 import { createVethPair, netnsUnavailable, pcapAddonBuilt, type VethPair } from './net-capture-netns.ts';
 
 const noAddon = pcapAddonBuilt() ? null : 'the pcap addon is not built (npm run build:native)';
@@ -34,17 +35,17 @@ function readAll(batches: Iterable<PacketBatch>): Packet[] {
   return out;
 }
 
-/** A classic microsecond pcap file built in memory (Ethernet), for damage and fuzz tests. */
-function pcapFile(packets: readonly Buffer[]): Buffer {
+/** A classic microsecond pcap file built in memory, for damage and fuzz tests. */
+function pcapFile(packets: readonly Buffer[], linktype: number = LinkType.EN10MB, firstSecond = 1_700_000_000, step = 1): Buffer {
   const head = Buffer.alloc(24);
   head.writeUInt32LE(0xa1b2c3d4, 0);
   head.writeUInt16LE(2, 4);
   head.writeUInt16LE(4, 6);
   head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(LinkType.EN10MB, 20);
+  head.writeUInt32LE(linktype, 20);
   const recs = packets.map((p, i) => {
     const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
+    r.writeUInt32LE(firstSecond + i * step, 0);
     r.writeUInt32LE(i * 1000, 4);
     r.writeUInt32LE(p.length, 8);
     r.writeUInt32LE(p.length, 12);
@@ -99,6 +100,12 @@ describe('offline pcap/pcapng reading', { skip: noAddon ?? false }, () => {
         assert.ok(port === '6001' || port === '6002');
       });
       assert.equal(a.position(), a.size, 'progress reaches the file size at the end');
+      // Our own pcapng reader (used for mixed link types) agrees with libpcap on the same file.
+      const ours = openPcapng(pcapng);
+      const fromOurs: Packet[] = [];
+      for (let batch = ours.next(); batch !== null; batch = ours.next()) fromOurs.push(...readAll([batch]));
+      ours.close();
+      assert.deepEqual(fromOurs, fromPcap);
     });
   });
 
@@ -114,6 +121,56 @@ describe('offline pcap/pcapng reading', { skip: noAddon ?? false }, () => {
     assert.equal(got.length, 3000);
     assert.equal(got[2999]!.hex, packets[2999]!.toString('hex'));
     assert.equal(got[1]!.ts, '1700000001.001000000', 'microsecond files (1000 us here) are scaled to nanoseconds');
+  });
+
+  it('reads a pcapng whose interfaces have different link types (libpcap refuses it) batch by link type, as tshark does', { skip: hasTool('mergecap') && hasTool('tshark') ? false : 'needs mergecap and tshark' }, () => {
+    const ip = (i: number) => Buffer.from(`4500001c0000000040110000c63364${(i + 1).toString(16).padStart(2, '0')}cb0071020fa00035000800000000`, 'hex');
+    const eth = (i: number) => Buffer.concat([Buffer.from('0200000000010200000000020800', 'hex'), ip(i)]);
+    // Interleaved in time: eth at even seconds, raw IP at odd seconds.
+    writeFileSync(join(dir, 'eth.pcap'), pcapFile([0, 2, 4].map(eth), LinkType.EN10MB, 1_800_000_000, 2));
+    writeFileSync(join(dir, 'raw.pcap'), pcapFile([1, 3].map(ip), LinkType.RAW, 1_800_000_001, 2));
+    const mixed = join(dir, 'mixed.pcapng');
+    assert.equal(spawnSync('mergecap', ['-F', 'pcapng', '-w', mixed, join(dir, 'eth.pcap'), join(dir, 'raw.pcap')]).status, 0);
+    const file = openOffline(mixed);
+    assert.equal(file.format, 'pcapng');
+    const got: [number, string, string][] = [];
+    for (const b of file) forEachPacket(b.data, (p) => got.push([b.linktype, `${p.tsSec}`, b.data.subarray(p.offset, p.offset + p.capturedLength).toString('hex')]));
+    const tshark = spawnSync('tshark', ['-r', mixed, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.deepEqual(got.map(([, ts]) => ts), tshark.map((l) => l.split('.')[0]));
+    assert.deepEqual(got.map(([lt]) => lt), [1, 101, 1, 101, 1]);
+    assert.deepEqual(got.map(([, , hex]) => hex), [eth(0), ip(1), eth(2), ip(3), eth(4)].map((b) => b.toString('hex')));
+  });
+
+  it('our pcapng reader survives mutated files: packets or DE_PCAP_FILE, never anything else', { skip: hasTool('editcap') ? false : 'needs editcap' }, () => {
+    const src = join(dir, 'fz.pcap');
+    const ng = join(dir, 'fz.pcapng');
+    writeFileSync(src, pcapFile(Array.from({ length: 12 }, (_, i) => Buffer.alloc(40 + i * 5, i))));
+    assert.equal(spawnSync('editcap', ['-F', 'pcapng', src, ng]).status, 0);
+    const base = readFileSync(ng);
+    const file = join(dir, 'fz-mut.pcapng');
+    let seed = 4242;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let refused = 0;
+    for (let round = 0; round < 300; round++) {
+      const m = Buffer.from(base);
+      for (let k = 0, n = 1 + rand(4); k < n; k++) m[rand(m.length)] = rand(256);
+      writeFileSync(file, rand(6) === 0 ? m.subarray(0, rand(m.length)) : m);
+      try {
+        const r = openPcapng(file);
+        try {
+          for (let b = r.next(); b !== null; b = r.next()) assert.equal(forEachPacket(b.data, () => {}).truncated, false);
+        } finally {
+          r.close();
+        }
+      } catch (e) {
+        assert.ok(isDaemonEyeError(e, 'DE_PCAP_FILE'), String(e));
+        refused++;
+      }
+    }
+    assert.ok(refused > 0 && refused < 300, `${refused} of 300 refused`);
   });
 
   it('delivers the packets before a truncation, then DE_PCAP_FILE', () => {

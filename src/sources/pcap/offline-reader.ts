@@ -1,11 +1,14 @@
 // Reads pcap and pcapng files through libpcap (pcap_open_offline) into PacketBatch buffers of the
 // same layout live capture produces, so `daemoneye net read` and the live path share one decoder.
+// A pcapng with interfaces of different link types, which libpcap 1.10 refuses, goes to our own
+// pcapng reader (pcapng-reader.ts) instead.
 // Reading is synchronous per batch (about 1 MiB, a millisecond or two of libpcap work), so the
 // async iterator yields to the event loop between batches without a thread of its own.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import type { PacketBatch } from './batch-format.ts';
-import { asDaemonEyeError, loadPcapAddon, type NativeHandle, type PcapAddon } from './native-pcap.ts';
+import { asDaemonEyeError, loadPcapAddon, type PcapAddon } from './native-pcap.ts';
+import { openPcapng, pcapngLinktypes, type PcapngReader } from './pcapng-reader.ts';
 
 export interface OfflineOptions {
   /** Batch size in bytes (default 1 MiB). */
@@ -16,7 +19,11 @@ export interface OfflineOptions {
 
 export interface OfflineCapture extends AsyncIterable<PacketBatch>, Iterable<PacketBatch> {
   readonly path: string;
-  /** DLT_* link type of every packet in the file (LinkType in batch-format.ts). */
+  /**
+   * DLT_* link type of the file (LinkType in batch-format.ts). A pcapng whose interfaces differ
+   * (dumpcap -i eth0 -i wg0) is read by our own pcapng reader: there each batch carries its own
+   * link type, and this is the first interface's.
+   */
   readonly linktype: number;
   /** Its name per pcap-linktype(7), e.g. "EN10MB"; null if libpcap does not know it. */
   readonly linktypeName: string | null;
@@ -33,6 +40,34 @@ export interface OfflineCapture extends AsyncIterable<PacketBatch>, Iterable<Pac
 }
 
 const PCAPNG_MAGIC = 0x0a0d0d0a;
+
+/** libpcap's reader (pcap_open_offline): every pcap and pcapng variant libpcap knows. */
+function libpcapReader(addon: PcapAddon, path: string, batchBytes: number): PcapngReader {
+  let opened: ReturnType<PcapAddon['openOffline']>;
+  try {
+    opened = addon.openOffline(path);
+  } catch (e) {
+    throw new DaemonEyeError('DE_PCAP_FILE', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const handle = opened.handle;
+  return {
+    linktype: opened.linktype,
+    snaplen: opened.snaplen,
+    position: () => addon.offlinePosition(handle),
+    close: () => addon.closeOffline(handle),
+    next: () => {
+      let data: Buffer | null;
+      try {
+        data = addon.readOffline(handle, batchBytes);
+      } catch (e) {
+        const err = asDaemonEyeError(e);
+        if (err instanceof DaemonEyeError) throw new DaemonEyeError(err.code, `${path}: ${err.message}`, { cause: e });
+        throw err;
+      }
+      return data === null ? null : { linktype: opened.linktype, data };
+    },
+  };
+}
 
 function sniffFormat(path: string): 'pcap' | 'pcapng' {
   const head = Buffer.alloc(4);
@@ -60,43 +95,33 @@ function sniffFormat(path: string): 'pcap' | 'pcapng' {
 export function openOffline(path: string, options: OfflineOptions = {}): OfflineCapture {
   const addon = options.addon ?? loadPcapAddon();
   const batchBytes = options.batchBytes ?? 1 << 20;
-  let opened: ReturnType<PcapAddon['openOffline']>;
-  try {
-    opened = addon.openOffline(path);
-  } catch (e) {
-    throw new DaemonEyeError('DE_PCAP_FILE', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  let handle: NativeHandle | null = opened.handle;
   let size = -1;
   try {
     const st = statSync(path);
     if (st.isFile()) size = st.size;
   } catch {
-    // stdin ("-") or a path that vanished after opening: progress is unknown, reading still works.
+    // stdin ("-") or a missing file (the reader says which): progress is unknown.
   }
   const format = path === '-' ? 'pcap' : sniffFormat(path);
-  const linktype = opened.linktype;
-
+  const reader = format === 'pcapng' && pcapngLinktypes(path).size > 1
+    ? openPcapng(path, batchBytes)
+    : libpcapReader(addon, path, batchBytes);
+  let open = true;
   const close = (): void => {
-    if (handle !== null) addon.closeOffline(handle);
-    handle = null;
+    if (open) reader.close();
+    open = false;
   };
   const next = (): PacketBatch | null => {
-    if (handle === null) return null;
-    let data: Buffer | null;
+    if (!open) return null;
+    let batch: PacketBatch | null;
     try {
-      data = addon.readOffline(handle, batchBytes);
+      batch = reader.next();
     } catch (e) {
       close();
-      const err = asDaemonEyeError(e);
-      if (err instanceof DaemonEyeError) throw new DaemonEyeError(err.code, `${path}: ${err.message}`, { cause: e });
-      throw err;
+      throw e;
     }
-    if (data === null) {
-      close();
-      return null;
-    }
-    return { linktype, data };
+    if (batch === null) close();
+    return batch;
   };
   function* iterate(): Generator<PacketBatch> {
     try {
@@ -118,12 +143,12 @@ export function openOffline(path: string, options: OfflineOptions = {}): Offline
   }
   return {
     path,
-    linktype,
-    linktypeName: addon.linktypeName(linktype),
-    snaplen: opened.snaplen,
+    linktype: reader.linktype,
+    linktypeName: addon.linktypeName(reader.linktype),
+    snaplen: reader.snaplen,
     format,
     size,
-    position: () => (handle === null ? size : addon.offlinePosition(handle)),
+    position: () => (open ? reader.position() : size),
     next,
     close,
     [Symbol.iterator]: iterate,
