@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { cli } from './cli-helpers.ts';
+import { writePcap } from './net-decode-packets.ts';
 import { DNS_ADDRESS, haveTools, httpGet, sshBanner, startDnsServer, startServers, startTcpdump, tlsClient, udpDns, type LoopbackServers } from './net-decode-helpers.ts';
 
 const skip = haveTools() ?? (spawnSync('which', ['editcap']).status === 0 ? false : 'editcap is not installed');
@@ -107,5 +108,11 @@ describe('daemoneye net read', { skip }, () => {
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /DE_PCAP_FILE/);
     assert.match(bad.stderr, /hint/i);
+    const wifi = join(dir, 'wifi.pcap');
+    writePcap(wifi, 105, [Buffer.alloc(40)]); // DLT_IEEE802_11: not decoded
+    const unsupported = cli(['--data-dir', dataDir, 'net', 'read', wifi]);
+    assert.notEqual(unsupported.status, 0);
+    assert.match(unsupported.stderr, /DE_NET_LINKTYPE/);
+    assert.match(unsupported.stderr, /IEEE802_11/);
   });
 });

@@ -259,7 +259,7 @@ export class PacketAnalyzer {
   }
 
   #endpoints(f: Flow): Endpoints {
-    return {
+    return f.endpoints ??= {
       protocol: protocolName(f.protocol), ipVersion: f.ipVersion,
       clientAddress: formatAddress(f.c0, f.c1, f.c2, f.c3), clientPort: f.cPort,
       serverAddress: formatAddress(f.s0, f.s1, f.s2, f.s3), serverPort: f.sPort,

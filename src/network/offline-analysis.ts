@@ -15,6 +15,8 @@ import { openOffline } from '../sources/pcap/index.ts';
 import { openStoreForWriting, storePath, type Db } from '../store/open-store.ts';
 import { NetworkMonitor } from './monitor.ts';
 import { resolve } from 'node:path';
+import { DaemonEyeError } from '../errors/catalogue.ts';
+import { isDecodedLinkType } from './decode/packet-decoder.ts';
 
 export interface Progress {
   readonly bytesRead: number;
@@ -61,6 +63,10 @@ const HEADS = `SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS li
 
 export async function analyzeFile(path: string, options: OfflineOptions): Promise<OfflineSummary> {
   const capture = openOffline(path);
+  if (!isDecodedLinkType(capture.linktype)) {
+    capture.close();
+    throw new DaemonEyeError('DE_NET_LINKTYPE', `${path}: link type ${capture.linktypeName ?? capture.linktype} (${capture.linktype}) is not decoded; nothing was stored`);
+  }
   const dbPath = storePath(options.dataDir);
   const db = openStoreForWriting(dbPath);
   try {

@@ -47,4 +47,9 @@ export const NETWORK_ERRORS = {
     hint: 'needs root, a kernel with BTF and XDP support on the interface; set enterprise.network_monitoring.flow_accounting to off to capture without it',
     exit: 4,
   },
+  DE_NET_LINKTYPE: {
+    summary: 'the capture file\'s link type is not one the decoders read',
+    hint: 'supported: Ethernet (EN10MB, with 802.1Q/QinQ), Linux cooked v1/v2 (SLL, SLL2), raw IP, BSD loopback (NULL); convert with `editcap -T ether` or capture on an Ethernet or `any` interface',
+    exit: 2,
+  },
 } as const satisfies Record<string, ErrorSpec>;

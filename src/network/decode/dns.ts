@@ -62,10 +62,19 @@ function readName(d: Buffer, base: number, end: number, at: number, errors: Deco
     if (cur + 1 + len > end) { errors.dns_bad_name++; return null; }
     if (name.length + len + 1 > MAX_NAME) { errors.dns_bad_name++; return null; }
     // Labels are bytes; keep printable ASCII as is and escape the rest as \DDD like dig does.
-    let label = '';
+    let plain = true;
     for (let i = cur + 1; i <= cur + len; i++) {
       const c = d[i]!;
-      label += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
+      if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x5c) { plain = false; break; }
+    }
+    let label: string;
+    if (plain) label = d.toString('latin1', cur + 1, cur + 1 + len); // the common case: one slice, no per-byte strings
+    else {
+      label = '';
+      for (let i = cur + 1; i <= cur + len; i++) {
+        const c = d[i]!;
+        label += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : `\\${c.toString().padStart(3, '0')}`;
+      }
     }
     name = name === '' ? label : `${name}.${label}`;
     cur += 1 + len;

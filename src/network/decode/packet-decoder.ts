@@ -18,6 +18,12 @@ const LINKTYPE_IPV6 = 229;
 
 export const DecodeResult = { NOT_IP: 0, IP: 1, ERROR: 2 } as const;
 
+/** DLT numbers `decode` reads (anything else counts every packet as link_unsupported). */
+export function isDecodedLinkType(linktype: number): boolean {
+  return linktype === LinkType.EN10MB || linktype === LinkType.LINUX_SLL || linktype === LinkType.LINUX_SLL2 || linktype === LinkType.RAW
+    || linktype === LINKTYPE_RAW_ALT || linktype === LINKTYPE_IPV4 || linktype === LINKTYPE_IPV6 || linktype === LinkType.NULL;
+}
+
 export class PacketDecoder {
   readonly errors: DecodeErrors;
   readonly #fragments: FragmentReassembler;

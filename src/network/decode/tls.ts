@@ -128,12 +128,53 @@ export function decodeClientHello(d: Buffer, at: number, length: number, errors:
       }
     }
   }
-  const realVersions = supportedVersions.filter((v) => !isGrease(v));
-  const maxVersion = realVersions.length > 0 ? Math.max(...realVersions) : version;
-  const noGrease = (l: readonly number[]) => l.filter((v) => !isGrease(v));
-  const ja3 = [version, noGrease(ciphers).join('-'), noGrease(extensions).join('-'), noGrease(groups).join('-'), pointFormats.join('-')].join(',');
+  let maxVersion = -1;
+  for (const v of supportedVersions) if (!isGrease(v) && v > maxVersion) maxVersion = v;
+  if (maxVersion < 0) maxVersion = version;
   const hello = { version, maxVersion, serverName, alpn, ciphers, extensions, groups, pointFormats, signatureAlgorithms, supportedVersions };
-  return { ...hello, ja3, ja3Hash: md5(ja3), ja4: ja4(hello, transport) };
+  return { ...hello, ...fingerprints(hello, transport) };
+}
+
+type Fingerprints = Pick<ClientHello, 'ja3' | 'ja3Hash' | 'ja4'>;
+
+/**
+ * The same client software sends the same lists in every hello (only random, session id and key
+ * shares change), so fingerprints are cached by two independent 32-bit hashes of every input they
+ * depend on: md5, sha256 and the sorting behind JA4 then run once per client, not per connection.
+ */
+const fingerprintCache = new Map<string, Fingerprints>();
+const FINGERPRINT_CACHE_MAX = 4096;
+
+function fingerprints(h: Omit<ClientHello, 'ja3' | 'ja3Hash' | 'ja4'>, transport: 't' | 'q'): Fingerprints {
+  let a = 0x811c9dc5, b = 0x01000193 ^ transport.charCodeAt(0);
+  const mixIn = (v: number) => {
+    a = Math.imul(a ^ v, 0x01000193);
+    b = Math.imul(b ^ (v + 0x9e37), 0x85ebca6b) ^ (b >>> 13);
+  };
+  const list = (l: readonly number[], tag: number) => {
+    mixIn(0x10000 + tag);
+    mixIn(l.length);
+    for (const v of l) mixIn(v);
+  };
+  mixIn(h.version);
+  mixIn(h.maxVersion);
+  list(h.ciphers, 1);
+  list(h.extensions, 2);
+  list(h.groups, 3);
+  list(h.pointFormats, 4);
+  list(h.signatureAlgorithms, 5);
+  const first = h.alpn[0] ?? '';
+  mixIn(0x10006);
+  for (let i = 0; i < first.length; i++) mixIn(first.charCodeAt(i));
+  const key = `${a >>> 0}:${b >>> 0}`;
+  const hit = fingerprintCache.get(key);
+  if (hit !== undefined) return hit;
+  const noGrease = (l: readonly number[]) => l.filter((v) => !isGrease(v));
+  const ja3 = [h.version, noGrease(h.ciphers).join('-'), noGrease(h.extensions).join('-'), noGrease(h.groups).join('-'), h.pointFormats.join('-')].join(',');
+  const fp = { ja3, ja3Hash: md5(ja3), ja4: ja4(h, transport) };
+  if (fingerprintCache.size >= FINGERPRINT_CACHE_MAX) fingerprintCache.clear();
+  fingerprintCache.set(key, fp);
+  return fp;
 }
 
 export function decodeServerHello(d: Buffer, at: number, length: number, errors: DecodeErrors): ServerHello | null {

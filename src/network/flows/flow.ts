@@ -4,6 +4,7 @@
 // is a few property writes.
 import type { ClientHello, ServerHello } from '../decode/tls.ts';
 import type { HttpRequest } from '../decode/http.ts';
+import type { Endpoints } from '../records.ts';
 
 export type FlowEndReason = 'idle' | 'active' | 'fin' | 'rst' | 'evicted' | 'end_of_capture';
 
@@ -55,6 +56,8 @@ export interface Flow {
   tlsNextSeq: number;
   httpPending: PendingHttp[] | null;
   httpRequests: number;
+  /** Text endpoints and Community ID, made once per flow when its first record is written. */
+  endpoints: Endpoints | null;
 }
 
 export function newFlow(): Flow {
@@ -65,5 +68,6 @@ export function newFlow(): Flow {
     flagsToServer: 0, flagsToClient: 0, finToServer: false, finToClient: false, inspectToServer: 0, inspectToClient: 0,
     application: null, serverName: null, sshClient: null, sshServer: null, clientHello: null, clientHelloMs: 0,
     serverHello: null, tlsEmitted: false, tlsBuffer: null, tlsBuffered: 0, tlsNextSeq: 0, httpPending: null, httpRequests: 0,
+    endpoints: null,
   };
 }
