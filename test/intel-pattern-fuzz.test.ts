@@ -11,6 +11,7 @@ import { loadObservations } from '../src/intel/pattern/observed-data.ts';
 import { matchObservations } from '../src/intel/pattern/match-observed.ts';
 import { DaemonEyeError } from '../src/errors/catalogue.ts';
 import { StixPatternError } from '../src/intel/pattern/pattern-error.ts';
+import { IntelMatcher } from '../src/intel/match/intel-matcher.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const VECTORS = join(here, '..', '..', 'shared', 'stix-vectors', 'matcher-vectors.json');
@@ -142,10 +143,51 @@ test('huge qualifiers and combinatorial matching are bounded', () => {
 });
 
 test('the longest allowed chains compile and match without exhausting the stack', () => {
-  const or = Array.from({ length: 2000 }, (_, i) => `file:name = 'n${i}'`).join(' OR ');
+  const or = Array.from({ length: 1000 }, (_, i) => `file:name = 'n${i}'`).join(' OR ');
   assert.equal(attempt(`[${or}]`), 'ok');
-  const obsOr = Array.from({ length: 2000 }, (_, i) => `[file:name = 'n${i}']`).join(' OR ');
+  const and = Array.from({ length: 1000 }, (_, i) => `file:name != 'n${i}'`).join(' AND ');
+  assert.equal(attempt(`[${and}]`), 'ok');
+  const obsOr = Array.from({ length: 200 }, (_, i) => `[file:name = 'n${i}']`).join(' OR ');
   assert.equal(attempt(obsOr), 'ok');
-  const fb = Array.from({ length: 2000 }, (_, i) => `[file:name = 'n${i}']`).join(' FOLLOWEDBY ');
+  const fb = Array.from({ length: 200 }, (_, i) => `[file:name = 'n${i}']`).join(' FOLLOWEDBY ');
   assert.equal(attempt(fb), 'ok');
+  assert.equal(attempt(Array.from({ length: 201 }, () => "[file:name = 'a']").join(' AND ')), 'DE_STIX_PATTERN_LIMIT');
+  // The same chains through the live matcher (index, windows) and the sighting path.
+  const live = new IntelMatcher();
+  const loaded = live.load([or, obsOr, fb].map((p, i) => ({ id: `c${i}`, name: null, pattern: i === 0 ? `[${p}]` : p, labels: [], killChainPhases: [], confidence: null, validFrom: 0, validUntil: null })));
+  assert.equal(loaded.rejected.length, 0);
+  for (let i = 0; i < 5; i += 1) live.match({ kind: 'process_exec', id: i, time: i, row: { pid: 1, comm: 'x', filename: `/bin/n${i}` } });
+});
+
+test('mutated observed data never crashes the matcher', { skip: existsSync(VECTORS) ? false : 'no vectors' }, () => {
+  const vectors = (JSON.parse(readFileSync(VECTORS, 'utf8')) as { pattern: string; observed_data: unknown; expected: unknown }[]).filter((v) => v.expected !== 'error');
+  const r = rng(3);
+  const junk: unknown[] = [null, 0, -1, 1.5, '', 'x', '2026-13-01T00:00:00Z', '99999-01-01T00:00:00Z', [], {}, [[[]]], { type: 'bundle' }, true, 'observed-data--x', 1e308];
+  const mutate = (v: unknown, depth: number): unknown => {
+    if (depth > 6 || r() < 0.08) return junk[Math.floor(r() * junk.length)];
+    if (Array.isArray(v)) return v.map((x) => mutate(x, depth + 1));
+    if (typeof v === 'object' && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (r() > 0.05) out[k] = mutate(x, depth + 1);
+      return out;
+    }
+    return v;
+  };
+  for (let i = 0; i < 1500; i += 1) {
+    const v = vectors[Math.floor(r() * vectors.length)]!;
+    try {
+      matchObservations(compilePattern(v.pattern), loadObservations(mutate(v.observed_data, 0)));
+    } catch (e) {
+      if (!(e instanceof DaemonEyeError)) assert.fail(`uncoded error for vector pattern ${v.pattern}: ${(e as Error).stack}`);
+      assert.match(e.code, /^DE_STIX_/);
+    }
+  }
+  // Deeply nested JSON in the data is inert: paths step into it only as far as the pattern says.
+  let deep: unknown = 'x';
+  for (let i = 0; i < 100_000; i += 1) deep = [deep];
+  const obs = loadObservations({ type: 'bundle', id: 'bundle--d', objects: [
+    { type: 'observed-data', id: 'observed-data--d', number_observed: 1, first_observed: '2026-01-01T00:00:00Z', last_observed: '2026-01-01T00:00:00Z', object_refs: ['x-deep--1'] },
+    { type: 'x-deep', id: 'x-deep--1', v: deep },
+  ] });
+  assert.equal(matchObservations(compilePattern("[x-deep:v[*][*][*] = 'x']"), obs).matched, false);
 });

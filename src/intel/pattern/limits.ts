@@ -8,8 +8,10 @@ export const PATTERN_LIMITS = {
   maxDepth: 64,
   /** Elements in one IN (...) set. */
   maxSetSize: 10_000,
-  /** Comparisons in one pattern. */
-  maxComparisons: 2_000,
+  /** Comparisons in one pattern (AND/OR chains are walked recursively: this bounds the depth). */
+  maxComparisons: 1_000,
+  /** Observation expressions ([...]) in one pattern. */
+  maxObservations: 200,
   /** REPEATS n TIMES. */
   maxRepeats: 1_000,
   /** Characters in one MATCHES regex (after unescaping). */

@@ -18,6 +18,7 @@ class Parser {
   private pos = 0;
   private depth = 0;
   private comparisons = 0;
+  private observations = 0;
   private readonly pattern: string;
 
   constructor(pattern: string) {
@@ -136,6 +137,10 @@ class Parser {
   private observationExpression(): ObservationExpr {
     const t = this.peek();
     if (t.kind === 'LBRACK') {
+      this.observations += 1;
+      if (this.observations > PATTERN_LIMITS.maxObservations) {
+        throw new StixPatternError('DE_STIX_PATTERN_LIMIT', `more than ${PATTERN_LIMITS.maxObservations} observation expressions [...] in one pattern`, t.offset + 1);
+      }
       this.next();
       this.enter();
       const expr = this.comparisonExpression();
