@@ -63,6 +63,28 @@ describe('live capture on a veth pair', { skip: skip ?? false }, () => {
     assert.equal(capture.counters()['pcap.delivered'], 60);
   });
 
+  it('counts every packet it could not keep: delivered + dropped by the kernel = received', async () => {
+    // A 1 MiB kernel buffer, small batches, and an event loop blocked while 20 MB arrive (the
+    // sender runs synchronously): the addon's queue fills, it stops draining, the kernel drops.
+    let delivered = 0;
+    const capture = new LiveCapture({ interface: veth.hostIf, filter: 'udp dst port 5009', bufferMb: 1, batchBytes: 4096, timeoutMs: 5 }, {
+      onBatch: (b) => (delivered += forEachPacket(b.data, () => {}).packets),
+    });
+    try {
+      veth.sendUdp([5009], 20_000, 1000);
+      await until(() => (capture.stats().received === 20_000 && capture.stats().delivered === delivered ? 1 : 0), 1);
+      const s = capture.stats();
+      assert.equal(s.received, 20_000);
+      assert.ok(s.droppedKernel > 0, 'the burst overflowed the 1 MiB buffer');
+      assert.equal(s.delivered + s.droppedKernel, s.received);
+      assert.equal(capture.health().state, 'degraded');
+      assert.match(capture.health().reason ?? '', /buffer_size_mb/);
+    } finally {
+      await capture.stop();
+    }
+    assert.equal(delivered, capture.stats().delivered, 'every delivered packet reached JavaScript');
+  });
+
   it('sets IFF_PROMISC while capturing and clears it after; not at all with promiscuous: false', async () => {
     assert.equal(isPromiscuous(veth.hostIf), false);
     const capture = new LiveCapture({ interface: veth.hostIf, promiscuous: true }, { onBatch: () => {} });

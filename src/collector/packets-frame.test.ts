@@ -90,3 +90,29 @@ test('frames split anywhere (byte by byte, 64 KiB chunks, several per chunk) dec
   frames.push(...d.push(stream.subarray(200)));
   expect(frames);
 });
+
+test('CollectorPacketSource reports growing capture drops through onDrops, once per increase', async () => {
+  const { CollectorPacketSource } = await import('../sources/pcap/collector-packet-source.ts');
+  const path = join(dir, 'drops.sock');
+  const server = new CollectorServer({ socketPath: path });
+  await server.listen();
+  const seen: { kernel: number; interface: number; forwardBatches: number }[] = [];
+  const source = new CollectorPacketSource(path, { onBatch: () => {}, onDrops: (lost) => seen.push(lost) });
+  await source.start();
+  const stats = [
+    { pcap_received: 100, pcap_dropped_kernel: 0, pcap_dropped_interface: 0 },
+    { pcap_received: 200, pcap_dropped_kernel: 5, pcap_dropped_interface: 0 },
+    { pcap_received: 300, pcap_dropped_kernel: 5, pcap_dropped_interface: 0 },
+    { pcap_received: 400, pcap_dropped_kernel: 9, pcap_dropped_interface: 2 },
+  ];
+  for (const s of stats) {
+    server.sendStats(s);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (let i = 0; i < 100 && (source.captureStats()['pcap_received'] ?? 0) < 400; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seen, [{ kernel: 5, interface: 0, forwardBatches: 0 }, { kernel: 4, interface: 2, forwardBatches: 0 }]);
+  assert.equal(source.health().state, 'degraded');
+  assert.equal(source.counters()['pcap.dropped_kernel'], 9);
+  await source.stop();
+  await server.close();
+});

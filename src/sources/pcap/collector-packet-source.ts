@@ -17,6 +17,26 @@ export interface PacketSourceHandlers {
   readonly onFlows?: (flows: FlowCounter[]) => void;
   /** The collector went away (the agent may restart it and call start() again). */
   readonly onClose?: (reason: string) => void;
+  /**
+   * Packets were lost since the last report (the capture buffer overflowed, the interface dropped,
+   * or the collector shed batches for a stalled agent): the agent raises an alert about itself.
+   */
+  readonly onDrops?: (lost: CaptureDrops, totals: CaptureDrops) => void;
+}
+
+export interface CaptureDrops {
+  readonly kernel: number;
+  readonly interface: number;
+  /** Batches (not packets) the collector dropped while the agent was gone or stalled. */
+  readonly forwardBatches: number;
+}
+
+function drops(s: Readonly<Record<string, number>>): CaptureDrops {
+  return {
+    kernel: (s['pcap_dropped_kernel'] ?? 0) + (s['pcap_user_drops'] ?? 0),
+    interface: s['pcap_dropped_interface'] ?? 0,
+    forwardBatches: s['batches_dropped'] ?? 0,
+  };
 }
 
 export class CollectorPacketSource implements Source {
@@ -49,7 +69,16 @@ export class CollectorPacketSource implements Source {
         this.#own.flow_decode_errors += bad;
         if (flows.length > 0) this.#handlers.onFlows?.(flows);
       },
-      onStats: (s) => (this.#stats = s),
+      onStats: (s) => {
+        const before = drops(this.#stats);
+        const now = drops(s);
+        this.#stats = s;
+        const lost = { kernel: now.kernel - before.kernel, interface: now.interface - before.interface, forwardBatches: now.forwardBatches - before.forwardBatches };
+        // A restarted collector starts from zero: only growth is a loss.
+        if (lost.kernel > 0 || lost.interface > 0 || lost.forwardBatches > 0) {
+          this.#handlers.onDrops?.({ kernel: Math.max(0, lost.kernel), interface: Math.max(0, lost.interface), forwardBatches: Math.max(0, lost.forwardBatches) }, now);
+        }
+      },
       onClose: (reason) => {
         this.#closedReason = reason;
         this.#handlers.onClose?.(reason);
