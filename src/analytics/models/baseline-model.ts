@@ -1,7 +1,9 @@
 // Per-executable resource baselines: each executable's own median and MAD of CPU % and log2 memory,
 // so a busy compiler is judged against compilers and a miner against what that path usually does.
 // Median/MAD rather than mean/stddev because one runaway run must not move the baseline it is
-// judged by. Executables with fewer than MIN_RUNS training rows fall back to the host-wide baseline.
+// judged by. Shells and interpreters do many different jobs, so the first choice is the baseline of
+// the same executable under the same parent (bash → sh installers vs npm → sh build steps); with
+// fewer than MIN_RUNS training rows it falls back to the executable's, then to the host-wide one.
 // The raw score is the larger robust z: CPU above its baseline, memory in either direction.
 import type { FeatureRow } from '../features/feature-row.ts';
 import { Calibration, type SavedCalibration } from './calibration.ts';
@@ -19,6 +21,7 @@ interface Baseline { readonly n: number; readonly cpuMed: number; readonly cpuMa
 
 interface State {
   readonly baselines: [string, Baseline][];
+  readonly pairs?: [string, Baseline][];
   readonly global: Baseline;
   readonly trainingRows: number;
   readonly calibration: SavedCalibration;
@@ -45,6 +48,7 @@ export class BaselineModel implements Model {
   readonly kind = 'baseline';
   readonly family = 'resource';
   #baselines = new Map<string, Baseline>();
+  #pairs = new Map<string, Baseline>();
   #global: Baseline = baselineOf([], []);
   #trainingRows = 0;
   #calibration: Calibration | null = null;
@@ -53,10 +57,13 @@ export class BaselineModel implements Model {
     this.name = name;
   }
 
-  #z(r: FeatureRow): { z: number; which: 'cpu' | 'mem' | null; b: Baseline; own: boolean } {
+  #z(r: FeatureRow): { z: number; which: 'cpu' | 'mem' | null; b: Baseline; own: string | null } {
     const exe = r.label['executable'] ?? '';
-    const ownB = this.#baselines.get(exe);
+    const pairKey = `${r.label['parent'] ?? '?'} → ${exe}`;
+    const pair = this.#pairs.get(pairKey);
+    const ownB = pair ?? this.#baselines.get(exe);
     const b = ownB ?? this.#global;
+    const own = pair !== undefined ? `${r.label['parent'] ?? '?'} → ${exe}` : ownB !== undefined ? exe : null;
     const cpu = r.numeric['cpu_usage'];
     const mem = r.numeric['memory_log2'];
     let z = 0;
@@ -69,23 +76,34 @@ export class BaselineModel implements Model {
       const zm = Math.abs(mem - b.memMed) / Math.max(MAD_SCALE * b.memMad, MEM_FLOOR);
       if (zm > z) { z = zm; which = 'mem'; }
     }
-    return { z, which, b, own: ownB !== undefined };
+    return { z, which, b, own };
   }
 
   fit(rows: readonly FeatureRow[], context: FitContext): void {
     const by = new Map<string, { cpu: number[]; mem: number[] }>();
+    const byPair = new Map<string, { cpu: number[]; mem: number[] }>();
     const all = { cpu: [] as number[], mem: [] as number[] };
+    const add = (m: Map<string, { cpu: number[]; mem: number[] }>, k: string, cpu: number | undefined, mem: number | undefined) => {
+      const e = m.get(k) ?? { cpu: [], mem: [] };
+      m.set(k, e);
+      if (cpu !== undefined) e.cpu.push(cpu);
+      if (mem !== undefined) e.mem.push(mem);
+    };
     for (const r of rows) {
-      const exe = r.label['executable'] ?? '';
-      const e = by.get(exe) ?? { cpu: [], mem: [] };
-      by.set(exe, e);
       const cpu = r.numeric['cpu_usage'];
       const mem = r.numeric['memory_log2'];
-      if (cpu !== undefined) { e.cpu.push(cpu); all.cpu.push(cpu); }
-      if (mem !== undefined) { e.mem.push(mem); all.mem.push(mem); }
+      if (cpu === undefined && mem === undefined) continue;
+      const exe = r.label['executable'] ?? '';
+      add(by, exe, cpu, mem);
+      add(byPair, `${r.label['parent'] ?? '?'} → ${exe}`, cpu, mem);
+      if (cpu !== undefined) all.cpu.push(cpu);
+      if (mem !== undefined) all.mem.push(mem);
     }
+    const enough = (e: { cpu: number[]; mem: number[] }) => Math.max(e.cpu.length, e.mem.length) >= MIN_RUNS;
     this.#baselines = new Map();
-    for (const [exe, e] of by) if (Math.max(e.cpu.length, e.mem.length) >= MIN_RUNS) this.#baselines.set(exe, baselineOf(e.cpu, e.mem));
+    for (const [exe, e] of by) if (enough(e)) this.#baselines.set(exe, baselineOf(e.cpu, e.mem));
+    this.#pairs = new Map();
+    for (const [k, e] of byPair) if (enough(e)) this.#pairs.set(k, baselineOf(e.cpu, e.mem));
     this.#global = baselineOf(all.cpu, all.mem);
     // Only rows that carry a resource measurement count as history for this model.
     const measured = rows.filter((r) => r.numeric['cpu_usage'] !== undefined || r.numeric['memory_log2'] !== undefined);
@@ -100,7 +118,7 @@ export class BaselineModel implements Model {
       const { z, which, b, own } = this.#z(r);
       const p = which === null ? 1 : cal.tail(z);
       const calibrated = which === null ? 0 : cal.calibrated(z);
-      const whose = own ? `${b.n} runs of ${r.label['executable']}` : 'all processes on this host';
+      const whose = own !== null ? `${b.n} runs of ${own}` : 'all processes on this host';
       const text = which === 'cpu'
         ? `CPU ${round(r.numeric['cpu_usage']!)} % vs median ${round(b.cpuMed)} % (MAD ${round(b.cpuMad)}) over ${whose}`
         : `memory ${fmtBytes(2 ** r.numeric['memory_log2']!)} vs median ${fmtBytes(2 ** b.memMed)} over ${whose}`;
@@ -113,7 +131,7 @@ export class BaselineModel implements Model {
 
   save(): SavedModel {
     if (this.#calibration === null) throw new Error(`${this.name} is not fitted`);
-    const state: State = { baselines: [...this.#baselines], global: this.#global, trainingRows: this.#trainingRows, calibration: this.#calibration.save() };
+    const state: State = { baselines: [...this.#baselines], pairs: [...this.#pairs], global: this.#global, trainingRows: this.#trainingRows, calibration: this.#calibration.save() };
     return { kind: this.kind, name: this.name, state };
   }
 
@@ -121,6 +139,7 @@ export class BaselineModel implements Model {
     const s = saved.state as State;
     const m = new BaselineModel(saved.name);
     m.#baselines = new Map(s.baselines);
+    m.#pairs = new Map(s.pairs ?? []);
     m.#global = s.global;
     m.#trainingRows = s.trainingRows;
     m.#calibration = Calibration.load(s.calibration);
@@ -130,7 +149,7 @@ export class BaselineModel implements Model {
   describe(): ModelDescription {
     return {
       name: this.name, kind: this.kind, family: this.family, trainingRows: this.#trainingRows, ceiling: this.#calibration?.ceiling ?? 0,
-      params: { executables_with_baseline: this.#baselines.size, min_runs: MIN_RUNS, statistic: 'median/MAD' },
+      params: { executables_with_baseline: this.#baselines.size, parent_executable_pairs_with_baseline: this.#pairs.size, min_runs: MIN_RUNS, statistic: 'median/MAD' },
     };
   }
 }

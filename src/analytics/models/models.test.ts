@@ -145,3 +145,19 @@ test('CSV: quoted cells, formula-looking text, ragged rows and non-numbers give 
     }
   }
 });
+
+test('rarity is irregularity first: a daily job is ordinary, a burst on one day is not', () => {
+  const rows: FeatureRow[] = [];
+  const at = (v: string, day: number): FeatureRow => ({ numeric: {}, categorical: { parent_child: v }, label: { day: String(day) } });
+  for (let day = 0; day < 14; day++) {
+    for (let i = 0; i < 500; i++) rows.push(at('cron → sh', day));
+    rows.push(at('systemd → logrotate', day));
+  }
+  for (let i = 0; i < 14; i++) rows.push(at('bash → nmap', 3));
+  const m = new FrequencyModel('parent_child');
+  m.fit(rows, { windowDays: 14, seed: 1 });
+  const [daily, burst] = m.score([at('systemd → logrotate', 20), at('bash → nmap', 20)]);
+  assert.ok(daily!.raw < burst!.raw, 'once a day for 14 days is more regular than 14 times on one day');
+  assert.ok(daily!.calibrated < burst!.calibrated, `logrotate ${daily!.calibrated} vs nmap ${burst!.calibrated}`);
+  assert.equal(burst!.contributions[0]?.text, 'parent bash → child nmap seen 14 times in 14 days on this host');
+});

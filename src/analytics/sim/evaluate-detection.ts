@@ -33,6 +33,8 @@ export interface EvaluationOptions {
   readonly testDays: number;
   readonly threshold: number;
   readonly trees?: number;
+  /** Include the isolation forest (enterprise.analytics.enable_machine_learning); default true. */
+  readonly machineLearning?: boolean;
   readonly roles?: readonly Role[];
 }
 
@@ -67,7 +69,7 @@ export function evaluateDetection(opts: EvaluationOptions): DetectionFigures {
       const test = all.filter((o) => o.obs.start_time >= split);
       trainRows += train.length;
       testRows += test.length;
-      const ensemble = new Ensemble(defaultModels({ trees: opts.trees ?? 100 }), opts.threshold);
+      const ensemble = new Ensemble(defaultModels({ trees: opts.trees ?? 100, machineLearning: opts.machineLearning ?? true }), opts.threshold);
       ensemble.fit(train.map((o) => extractFeatures(o.obs)), { windowDays: opts.trainDays, seed });
       const scores = ensemble.score(test.map((o) => extractFeatures(o.obs)));
       const hitAttacks = new Map<string, { kind: AttackKind; best: number; explanation: string }>();
