@@ -106,8 +106,9 @@ export class IntelMatcher {
         try {
           live = compileIndicator(info, this.#opts.defaultHorizonMs);
         } catch (e) {
-          if (!(e instanceof DaemonEyeError)) throw e;
-          rejected.push({ id: info.id, code: e.code, message: e.message });
+          // Whatever a hostile pattern does (even exhausting the stack), it costs only itself.
+          if (e instanceof DaemonEyeError) rejected.push({ id: info.id, code: e.code, message: e.message });
+          else rejected.push({ id: info.id, code: 'DE_STIX_PATTERN_LIMIT', message: (e as Error).message });
           continue;
         }
       }
@@ -164,8 +165,16 @@ export class IntelMatcher {
   /** Matches one event; returns the indicators it completes. Never throws on bad event data. */
   match(event: AgentEvent): IndicatorMatch[] {
     this.counters.events += 1;
-    const obs = eventObservation(event);
-    const candidates = this.#candidates(obs);
+    let obs: Observation;
+    let candidates: Leaf[];
+    try {
+      obs = eventObservation(event);
+      candidates = this.#candidates(obs);
+    } catch {
+      // A row the mapping cannot read is skipped and counted, never retried forever.
+      this.counters.data_errors += 1;
+      return [];
+    }
     if (candidates.length === 0) return [];
     this.counters.candidates += candidates.length;
     const out: IndicatorMatch[] = [];
