@@ -4,7 +4,7 @@
 // batches, flow counters and pcap_stats to an unprivileged CollectorPacketSource.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -108,6 +108,35 @@ describe('XDP flow accounting', { skip: skip ?? false }, () => {
       await xdp.stop();
     }
     assert.equal(loadXdpAddon().tcEgress(veth.hostIf), null, 'the TC filter is removed on stop');
+  });
+
+  it('keys IPv6 flows and ORs TCP flags per direction (SYN in, RST+ACK out)', async () => {
+    const hostMac = readFileSync(`/sys/class/net/${veth.hostIf}/address`, 'utf8').trim();
+    const inNs = (...args: string[]) => execFileSync('ip', ['netns', 'exec', veth.ns, ...args], { encoding: 'utf8' });
+    // IPv6 (documentation prefix) on the namespace end only; the host end needs no address for XDP to see it.
+    inNs('sh', '-c', `echo 0 > /proc/sys/net/ipv6/conf/${veth.nsIf}/disable_ipv6`);
+    inNs('ip', '-6', 'addr', 'add', '2001:db8:de::2/64', 'dev', veth.nsIf, 'nodad');
+    inNs('ip', '-6', 'neigh', 'replace', '2001:db8:de::1', 'lladdr', hostMac, 'dev', veth.nsIf, 'nud', 'permanent');
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf, pollMs: 3_600_000 }, () => {});
+    try {
+      const script = `const d=require('dgram');const s=d.createSocket('udp6');let i=0;(function go(){if(i++>=9)return s.close();s.send(Buffer.alloc(33),7401,'2001:db8:de::1',go)})();
+        require('net').connect(7402, ${JSON.stringify(veth.hostIp)}).on('error',()=>{});`;
+      inNs(process.execPath, '-e', script);
+      await sleep(100);
+      const flows = decodeFlowRecords(xdp.poll(), anchor()).flows;
+      const v6 = flows.find((f) => f.dstPort === 7401);
+      assert.deepEqual(v6 && { family: v6.family, src: v6.srcAddr, dst: v6.dstAddr, packets: v6.packets, bytes: v6.bytes },
+        { family: 6, src: '2001:db8:de::2', dst: '2001:db8:de::1', packets: 9, bytes: 9 * (14 + 40 + 8 + 33) });
+      const syn = flows.find((f) => f.protocol === 6 && f.dstPort === 7402 && f.srcAddr === veth.nsIp);
+      const rst = flows.find((f) => f.protocol === 6 && f.srcPort === 7402 && f.srcAddr === veth.hostIp);
+      assert.equal(syn?.tcpFlags, 0x02, 'SYN received');
+      assert.equal(syn?.directions, 1);
+      assert.equal(rst?.tcpFlags, 0x14, 'RST+ACK sent (nothing listens)');
+      assert.equal(rst?.directions, 2);
+      assert.equal(rst?.dstPort, syn?.srcPort);
+    } finally {
+      await xdp.stop();
+    }
   });
 
   it('after a collector is killed (SIGKILL), the next start finds no XDP left and replaces the TC filter it left', async () => {
