@@ -41,9 +41,15 @@ const serial = () => {
   return b.toString('hex');
 };
 
+/**
+ * Certificates start an hour in the past: a host whose clock is behind the issuer's (or an issuer
+ * whose clock is fast) would otherwise refuse a fresh certificate as "not yet valid".
+ */
+const BACKDATE_MS = 3_600_000;
+
 export async function createCa(commonName: string, days: number): Promise<{ certPem: string; key: KeyPairPem }> {
   const key = await generateKeyPair();
-  const now = new Date(Date.now() - 60_000);
+  const now = new Date(Date.now() - BACKDATE_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(), name: `CN=${commonName}, O=DaemonEye`, notBefore: now, notAfter: new Date(now.getTime() + days * 86_400_000),
     signingAlgorithm: SIGN, keys: key.keys,
@@ -87,7 +93,7 @@ export async function issueCertificate(ca: Issuer, publicKey: x509.PublicKeyType
   }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: o.serialNumber ?? serial(), subject: `CN=${o.commonName}, O=DaemonEye`, issuer: caCert.subject,
-    notBefore: o.notBefore ?? new Date(Date.now() - 60_000), notAfter: o.notAfter,
+    notBefore: o.notBefore ?? new Date(Date.now() - BACKDATE_MS), notAfter: o.notAfter,
     signingAlgorithm: SIGN, publicKey: publicKey as x509.PublicKeyType, signingKey: ca.signingKey as never,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),

@@ -11,6 +11,7 @@ export const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url))
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DAEMONEYE_')) env[k] = v;
+  if (extra['TEST_CLOCK_SKEW_MS'] !== undefined) env['NODE_OPTIONS'] = `--import=${fileURLToPath(new URL('./skew-clock.mjs', import.meta.url))}`;
   env['HOME'] = '/nonexistent-home';
   return { ...env, ...extra };
 }
