@@ -10,6 +10,7 @@ import { checkPatternSyntax, compilePattern } from '../src/intel/pattern/compile
 import { loadObservations } from '../src/intel/pattern/observed-data.ts';
 import { matchObservations } from '../src/intel/pattern/match-observed.ts';
 import { DaemonEyeError } from '../src/errors/catalogue.ts';
+import type { StixPatternError } from '../src/intel/pattern/pattern-error.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const VECTORS = join(here, '..', '..', 'shared', 'stix-vectors');
@@ -69,4 +70,19 @@ test('all 107 validator vectors pass', { skip: present ? false : `no vectors at 
     if (valid !== v.valid && deviations[`validator-${v.id}`] === undefined) failures.push(`#${v.id} ${v.pattern}: expected valid=${v.valid}`);
   }
   assert.deepEqual(failures, []);
+});
+
+test('grammar errors point at the same column as the reference parser', { skip: present ? false : 'no vectors' }, () => {
+  const vectors: (MatcherVector & { error?: { class: string; message: string } })[] = JSON.parse(readFileSync(join(VECTORS, 'matcher-vectors.json'), 'utf8'));
+  let checked = 0;
+  for (const v of vectors) {
+    const m = v.error?.class === 'ParseException' ? /^1:(\d+):/.exec(v.error.message) : null;
+    if (m === null) continue;
+    let column: number | null = null;
+    try { compilePattern(v.pattern); } catch (e) { column = (e as StixPatternError).column; }
+    // ANTLR counts columns from 0, we from 1.
+    assert.equal(column, Number(m[1]) + 1, `#${v.id} ${v.pattern}: ${v.error!.message}`);
+    checked += 1;
+  }
+  assert.equal(checked, 20);
 });
