@@ -106,7 +106,12 @@ test('manual_review: both versions parked on both sides until an analyst picks o
   const parked = (await conflicts(primary, p)).conflicts;
   assert.equal(parked.length, 1);
   assert.equal((await conflicts(region, r)).conflicts.length, 1);
-  await api(primary.url, p, 'POST', `/api/v1/federation/conflicts/${parked[0]!.id}/resolve`, { keep: 'remote' });
+  // Through the CLI, as an analyst on the primary's host would.
+  const listed = await cliAsync(['--data-dir', primary.dataDir, 'center', 'conflicts', '--center', primary.url, '--format', 'json']);
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.deepEqual((JSON.parse(listed.stdout) as { id: number }[]).map((c) => c.id), [parked[0]!.id]);
+  const resolved = await cliAsync(['--data-dir', primary.dataDir, 'center', 'resolve', String(parked[0]!.id), '--keep', 'remote', '--center', primary.url]);
+  assert.equal(resolved.status, 0, resolved.stderr);
   await sync();
   for (const [center, who] of [[primary, p], [region, r]] as const) {
     assert.equal((await read(center, who, a!)).assignee, 'region-analyst');

@@ -7,6 +7,10 @@ import { ROLES, type Role } from '../../center/pki/x509.ts';
 import { runCenter } from '../../center/run-center.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
+import { formatRows, parseFormat } from '../output.ts';
+import { CenterHttp } from '../../center-client/center-http.ts';
+import { identityFor } from '../../center-client/remote-alerts.ts';
+import { hasIdentity, loadIdentity } from '../../center-client/identity.ts';
 
 /** The center's directory: --data-dir, or CENTER under the default data directory. */
 function centerDir(cmd: Command): { dir: string; ctx: ReturnType<typeof buildContext> } {
@@ -71,6 +75,82 @@ Examples:
       const t = await issueToken(dir, opts.role as Role, ttl);
       ctx.log.info('enrolment token issued', { token: t.id, role: opts.role, expires: t.expiresAt.toISOString() });
       process.stdout.write(`${t.text}\n`);
+    });
+
+  /** Calls this center's API with its admin identity (or the analyst identity in --data-dir). */
+  const callCenter = async <T>(cmd: Command, url: string | undefined, method: string, path: string, body?: unknown): Promise<T> => {
+    const { dir } = centerDir(cmd);
+    const admin = join(dir, 'admin');
+    const target = url ?? (hasIdentity(admin) ? loadIdentity(admin).center_url : undefined);
+    if (target === undefined) throw new DaemonEyeError('DE_USAGE', 'pass --center URL', { hint: 'or --data-dir of the center (its admin identity knows the URL)' });
+    const http = CenterHttp.forIdentity(identityFor(dir, target), target);
+    try {
+      return await http.json<T>(method, path, body);
+    } finally {
+      http.close();
+    }
+  };
+
+  center
+    .command('status')
+    .description('federation status of a running center: role, peers, cursors, last sync, open conflicts')
+    .option('--center <url>', "the center's URL (default: the one the admin identity in --data-dir names)")
+    .addHelpText('after', `
+Example:
+  daemoneye center status --data-dir /var/lib/daemoneye-center`)
+    .action(async (opts: { center?: string }, cmd: Command) => {
+      process.stdout.write(JSON.stringify(await callCenter(cmd, opts.center, 'GET', '/api/v1/federation/status'), null, 2) + '\n');
+    });
+
+  center
+    .command('sync')
+    .description('run a federation sync round now (regional centers)')
+    .option('--center <url>', "the center's URL")
+    .addHelpText('after', `
+Example:
+  daemoneye center sync --data-dir /var/lib/daemoneye-region-eu`)
+    .action(async (opts: { center?: string }, cmd: Command) => {
+      const r = await callCenter<{ ok: boolean; error?: string }>(cmd, opts.center, 'POST', '/api/v1/federation/sync', {});
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      if (!r.ok) process.exitCode = 4;
+    });
+
+  center
+    .command('conflicts')
+    .description('triage conflicts parked for review (conflict_resolution: manual_review, or a closed alert a sync would have reopened)')
+    .option('--center <url>', "the center's URL")
+    .option('--all', 'resolved ones too')
+    .option('-f, --format <format>', 'table | json | csv')
+    .addHelpText('after', `
+Examples:
+  daemoneye center conflicts --data-dir /var/lib/daemoneye-center
+  daemoneye center resolve 3 --keep remote --data-dir /var/lib/daemoneye-center`)
+    .action(async (opts: { center?: string; all?: boolean; format?: string }, cmd: Command) => {
+      const r = await callCenter<{ conflicts: Record<string, unknown>[] }>(cmd, opts.center, 'GET', `/api/v1/federation/conflicts${opts.all ? '?all=true' : ''}`);
+      const format = parseFormat(opts.format ?? cmd.optsWithGlobals<GlobalOptions>().format ?? 'table');
+      const rows = format === 'table'
+        ? r.conflicts.map((c) => {
+          const local = c['local'] as { status: string; assignee: string | null };
+          const remote = c['remote'] as { status: string | null; assignee: string | null; origin_center: string };
+          return { id: c['id'], alert: c['alert_uuid'], local: `${local.status} ${local.assignee ?? ''}`.trim(), remote: `${remote.status ?? '-'} ${remote.assignee ?? ''}`.trim(), from: remote.origin_center, resolution: c['resolution'] ?? '' };
+        })
+        : r.conflicts;
+      process.stdout.write(formatRows(rows, format));
+    });
+
+  center
+    .command('resolve')
+    .description('resolve a parked triage conflict by keeping one version (it then wins on every center)')
+    .argument('<id>', 'conflict id (from `center conflicts`)')
+    .requiredOption('--keep <side>', 'local | remote')
+    .option('--center <url>', "the center's URL")
+    .addHelpText('after', `
+Example:
+  daemoneye center resolve 3 --keep remote --data-dir /var/lib/daemoneye-center`)
+    .action(async (id: string, opts: { keep: string; center?: string }, cmd: Command) => {
+      if (opts.keep !== 'local' && opts.keep !== 'remote') throw new DaemonEyeError('DE_USAGE', '--keep takes local or remote');
+      await callCenter(cmd, opts.center, 'POST', `/api/v1/federation/conflicts/${encodeURIComponent(id)}/resolve`, { keep: opts.keep });
+      process.stdout.write(`conflict ${id} resolved: kept ${opts.keep}\n`);
     });
 
   center
