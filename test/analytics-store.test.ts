@@ -3,7 +3,7 @@
 // AlertRecorder, retraining that leaves alerted processes out, versions and rollback, and the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -30,7 +30,7 @@ function dataDir(): string {
 }
 
 const cli = (dir: string, ...args: string[]) => spawnSync(process.execPath, [MAIN, '--data-dir', dir, ...args], {
-  encoding: 'utf8', env: cleanEnv({ DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_BEHAVIORAL_ANALYSIS: 'true', DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_MACHINE_LEARNING: 'true' }),
+  encoding: 'utf8', maxBuffer: 1 << 28, env: cleanEnv({ DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_BEHAVIORAL_ANALYSIS: 'true', DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_MACHINE_LEARNING: 'true' }),
 });
 
 let nextExecId = 0;
@@ -171,6 +171,20 @@ test('train from the store, alert with an explanation, retrain without the alert
   assert.equal(s.state, 'active');
   assert.equal(s.active_version, 1);
   assert.deepEqual(s.versions.map((v) => v.status), ['rolled_back', 'active']);
+  // The feature table export feeds `analytics score` directly.
+  const features = cli(dir, 'analytics', 'features', '--days', '11');
+  assert.equal(features.status, 0, features.stderr);
+  const lines = features.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^id,cmdline_length,cmdline_entropy,arg_base64,arg_urls,arg_ip_literals,child_spawn_rate,network_fan_out,location_code,/);
+  assert.ok(lines.length > 5000 && lines[1]!.startsWith('exec:'));
+  const table = join(dir, 'features.csv');
+  writeFileSync(table, features.stdout);
+  const scored = cli(dir, 'analytics', 'score', '--train', table, '--input', table, '--features', 'cmdline_length,cmdline_entropy,arg_urls', '--seed', '2');
+  assert.equal(scored.status, 0, scored.stderr);
+  assert.equal(scored.stdout.trim().split('\n').length, lines.length);
+  const unusable = cli(dir, 'analytics', 'score', '--train', table, '--input', table);
+  assert.equal(unusable.status, 2);
+  assert.match(unusable.stderr, /DE_ANALYTICS_CSV: .* column "cpu_usage": "" is not a number/);
   const trained = cli(dir, 'analytics', 'train', '--window-days', '7', '--seed', '3');
   assert.equal(trained.status, 0, trained.stderr);
   assert.match(trained.stdout, /trained version 3 on \d+ observations/);

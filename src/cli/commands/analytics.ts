@@ -1,13 +1,17 @@
-// `daemoneye analytics status|train|rollback|score`: behavioural models (docs/analytics.md).
+// `daemoneye analytics status|train|rollback|features|score`: behavioural models (docs/analytics.md).
 import type { Command } from 'commander';
 import { listVersions, rollback, saveVersion, getState } from '../../analytics/lifecycle/model-store.ts';
 import { trainFromStore } from '../../analytics/lifecycle/train-from-store.ts';
+import { extractFeatures } from '../../analytics/features/extract-features.ts';
+import { loadObservations } from '../../analytics/features/load-observations.ts';
+import { FEATURE_NAMES } from '../../analytics/models/iforest-model.ts';
 import { scoreTable, scoredCsv, TABLE_MODELS } from '../../analytics/score-table.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { openStoreForWriting, openStoreReadOnly, storePath } from '../../store/open-store.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
 import { formatRows, parseFormat } from '../output.ts';
 
+const FEATURE_COLUMNS = Object.keys(FEATURE_NAMES);
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) || ms === 0 ? '' : new Date(ms).toISOString());
 
@@ -119,6 +123,32 @@ Examples:
       try {
         const r = rollback(db, opts.to === undefined ? undefined : positiveInt(opts.to, '--to'));
         process.stdout.write(`active model version: ${r.to} (was ${r.from ?? 'none'})\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  analytics
+    .command('features')
+    .description('the feature table of the stored process starts (CSV): what the models see, ready for `analytics score`')
+    .option('--days <n>', 'days of history, ending now', '14')
+    .option('--until <ms>', 'end of the window (ms since the epoch; default now)')
+    .addHelpText('after', `
+One row per process start (kernel exec or scan start): id (exec:<id> or lifecycle:<id>), then the
+numeric features of docs/analytics.md. Missing resource figures (kernel execs) are left empty.
+
+Examples:
+  daemoneye analytics features --days 14 > train.csv
+  daemoneye analytics features --days 1 > today.csv
+  daemoneye analytics score --train train.csv --input today.csv --features cmdline_length,cmdline_entropy,arg_urls`)
+    .action((opts: { days: string; until?: string }, cmd: Command) => {
+      const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
+      const days = positiveInt(opts.days, '--days', 365);
+      const until = opts.until === undefined ? Date.now() : positiveInt(opts.until, '--until');
+      const db = openStoreReadOnly(storePath(ctx.dataDir));
+      try {
+        const rows = loadObservations(db, { from: until - days * 86_400_000, to: until }).map((o) => ({ id: o.ref, ...extractFeatures(o).numeric }));
+        process.stdout.write(formatRows(rows, 'csv', ['id', ...FEATURE_COLUMNS]));
       } finally {
         db.close();
       }
