@@ -46,18 +46,21 @@ export function fisher(ps: readonly number[]): number {
 
 /** The combined tail probability and calibrated score of one row. */
 export function combine(scores: readonly WeightedP[]): { p: number; calibrated: number; families: number } {
-  const byFamily = new Map<string, number[]>();
+  // A handful of models: parallel arrays beat a Map per row (this runs 10,000 times a scoring pass).
+  const families: string[] = [];
+  const familyP: number[] = [];
   for (const s of scores) {
     if (s.weight <= 0) continue;
-    const list = byFamily.get(s.family) ?? [];
-    list.push(s.p);
-    byFamily.set(s.family, list);
+    const i = families.indexOf(s.family);
+    if (i < 0) {
+      families.push(s.family);
+      familyP.push(Math.min(1, s.p));
+    } else if (s.p < familyP[i]!) familyP[i] = s.p;
   }
-  const families = [...byFamily.keys()];
-  const familyP = [...byFamily.values()].map((ps) => Math.min(1, ...ps));
   if (familyP.length === 0) return { p: 1, calibrated: 0, families: 0 };
-  const lone = familyP.filter((_, i) => families[i] !== 'shape');
-  const tippett = lone.length === 0 ? 1 : Math.min(1, Math.min(...lone) * familyP.length);
+  let lone = 1;
+  for (let i = 0; i < familyP.length; i++) if (families[i] !== 'shape' && familyP[i]! < lone) lone = familyP[i]!;
+  const tippett = Math.min(1, lone * familyP.length);
   const p = familyP.length === 1 ? familyP[0]! : Math.min(1, 2 * Math.min(fisher(familyP), tippett));
   return { p, calibrated: calibrate(p), families: familyP.length };
 }

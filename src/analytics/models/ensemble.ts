@@ -79,6 +79,8 @@ export class Ensemble {
         family: this.models[j]!.family, p: s.p,
         weight: this.models[j]!.family === 'resource' && !hasResource ? 0 : weights[j]!,
       })));
+      // Explanations only for rows worth keeping (analytics_scores keeps 0.5 and up).
+      if (calibrated < 0.3) return { score: calibrated, p, models, contributions: [], explanation: '' };
       const contributions = models.filter((_, j) => weights[j]! > 0).flatMap((s) => s.contributions)
         .sort((a, b) => b.weight - a.weight).slice(0, 3);
       return { score: calibrated, p, models, contributions, explanation: contributions.map((c) => c.text).join('; ') };
