@@ -147,7 +147,7 @@ export class Agent {
     // The kernel layer of this platform: eBPF on Linux, ETW on Windows, EndpointSecurity on macOS.
     this.#kernel = process.platform === 'win32' ? new EtwKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
       : process.platform === 'darwin' ? new EsKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
-      : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch());
+      : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch(), config.enterprise.network_monitoring);
     this.#network = config.enterprise.network_monitoring.enable_packet_capture
       ? new NetworkPackets(dbPath, dataDir, log, () => this.#onNetworkBatch()) : null;
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,

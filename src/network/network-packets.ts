@@ -12,6 +12,8 @@ import type { NetworkCounters } from './monitor.ts';
 const WORKER = new URL(`./monitor-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 /** Batches waiting for the worker beyond this are dropped and counted (bounded memory, ~64 MiB). */
 const MAX_IN_FLIGHT = 64;
+/** How often to try the collector's packet socket again while it is not there. */
+const RETRY_MS = 1_000;
 
 export class NetworkPackets {
   readonly #dbPath: string;
@@ -33,7 +35,7 @@ export class NetworkPackets {
     this.#onStored = onStored;
   }
 
-  /** Starts the worker and connects to the collector's packet socket; a missing collector is logged, not fatal. */
+  /** Starts the worker and connects to the collector's packet socket (retrying); a missing collector is logged, not fatal. */
   async start(interfaceName: string | null): Promise<void> {
     const worker = new Worker(WORKER);
     this.#worker = worker;
@@ -52,18 +54,46 @@ export class NetworkPackets {
     worker.on('error', (e) => this.#log.error('network monitor worker died', { reason: e.message }));
     worker.on('exit', () => resolveClosed());
     this.#post({ type: 'open', dbPath: this.#dbPath, options: { source: `live:${interfaceName ?? 'any'}`, attribution: 'host' } });
-    const source = new CollectorPacketSource(collectorPacketSocketPath(this.#dataDir), {
-      onBatch: (b) => this.ingest(b),
-      onClose: (reason) => this.#log.warn('packet capture stopped', { reason }),
-    });
-    try {
-      await source.start();
-      this.#source = source;
-      this.#log.info('packet capture active', { interface: interfaceName ?? 'any' });
-    } catch (e) {
-      this.#log.warn('packet capture unavailable: no collector serves packets', {
-        reason: (e as Error).message, hint: 'run the agent as root, or start `daemoneye collector --capture` with the same --data-dir',
+    this.#interface = interfaceName;
+    // The collector opens the capture after its kernel sensor, so its packet socket may appear a
+    // moment later than the agent gets here: connect in the background and retry until it serves.
+    this.#connectLoop = this.#connect();
+  }
+
+  #interface: string | null = null;
+  #stopping = false;
+  #connectLoop: Promise<void> = Promise.resolve();
+
+  async #connect(): Promise<void> {
+    let warned = false;
+    while (!this.#stopping) {
+      const source = new CollectorPacketSource(collectorPacketSocketPath(this.#dataDir), {
+        onBatch: (b) => this.ingest(b),
+        onClose: (reason) => {
+          if (this.#stopping || this.#source !== source) return;
+          this.#log.warn('packet capture stopped; reconnecting', { reason });
+          this.#source = null;
+          this.#connectLoop = this.#connect();
+        },
       });
+      try {
+        await source.start();
+        if (this.#stopping) {
+          await source.stop();
+          return;
+        }
+        this.#source = source;
+        this.#log.info('packet capture active', { interface: this.#interface ?? 'any' });
+        return;
+      } catch (e) {
+        if (!warned) {
+          warned = true;
+          this.#log.warn('packet capture not available yet: no collector serves packets; retrying', {
+            reason: (e as Error).message, hint: 'run the agent as root with kernel_monitoring.enable_ebpf, or start `daemoneye collector --capture` with the same --data-dir',
+          });
+        }
+        await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+      }
     }
   }
 
@@ -90,6 +120,8 @@ export class NetworkPackets {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#connectLoop;
     await this.#source?.stop();
     this.#source = null;
     if (this.#worker === null) return;
