@@ -21,7 +21,7 @@ export interface FeatureStatus {
 export const ACTIVE_FEATURES: ReadonlySet<string> = new Set<string>(['enterprise.kernel_monitoring.enable_ebpf', 'enterprise.stix_taxii.enable_integration',
   'enterprise.kernel_monitoring.enable_etw', 'enterprise.kernel_monitoring.enable_endpoint_security',
   'enterprise.analytics.enable_behavioral_analysis', 'enterprise.analytics.enable_machine_learning',
-  'enterprise.network_monitoring.enable_packet_capture']);
+  'enterprise.network_monitoring.enable_packet_capture', 'enterprise.federation.enable_federation']);
 /** Sink `type`s implemented in this build (src/agent/sink-factory.ts builds each). */
 export const ACTIVE_SINK_TYPES: ReadonlySet<string> = new Set<string>([...SINK_TYPES, 'center']);
 
