@@ -6,7 +6,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CollectorClient } from '../collector/collector-client.ts';
 import { collectorSocketPath } from '../collector/socket-path.ts';
 import { Worker } from 'node:worker_threads';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
@@ -25,7 +24,7 @@ export class KernelEvents {
   #worker: Worker | null = null;
   readonly #dataDir: string;
   readonly #log: Logger;
-  readonly #client = new CollectorClient();
+  #collectorPid = 0;
   #collector: ChildProcess | null = null;
   #layer: KernelLayer = 'procfs';
   #reason = 'enterprise.kernel_monitoring.enable_ebpf is off';
@@ -58,7 +57,7 @@ export class KernelEvents {
 
   /** Which layer delivers process events now, and why not eBPF when it doesn't. */
   get status(): { layer: KernelLayer; reason: string } {
-    return { layer: this.#layer, reason: this.#layer !== 'procfs' ? `collector pid ${this.#client.collectorPid}` : this.#reason };
+    return { layer: this.#layer, reason: this.#layer !== 'procfs' ? `collector pid ${this.#collectorPid}` : this.#reason };
   }
 
   async start(): Promise<void> {
@@ -66,19 +65,22 @@ export class KernelEvents {
     try {
       this.#startWorker();
       if (process.getuid?.() === 0) await this.#startCollector(socket);
-      await this.#client.connect(socket, {
-        onBatch: (b) => this.#ingest(b),
-        onStats: (s) => (this.counters['kernel_drops'] = (s['kernel_drops'] ?? 0) + (s['user_drops'] ?? 0) + (s['batches_dropped'] ?? 0)),
-        onClose: (reason) => {
-          if (this.#layer !== 'procfs') this.#log.warn('kernel events stopped; falling back to procfs scans', { reason });
-          this.#layer = 'procfs';
-          this.#reason = reason;
-        },
+      const answer = new Promise<FromWorker>((resolve) => {
+        const onMessage = (m: FromWorker) => {
+          if (m.type !== 'connected' && m.type !== 'connect_failed') return;
+          this.#worker?.off('message', onMessage);
+          resolve(m);
+        };
+        this.#worker!.on('message', onMessage);
       });
-      this.#post({ type: 'anchor', boottimeNs: this.#client.anchor.boottimeNs, wallMs: this.#client.anchor.wallMs });
-      this.#layer = this.#client.sensor;
-      if (this.#layer === 'ebpf') this.#log.info('kernel events active', { layer: 'ebpf', collector_pid: this.#client.collectorPid });
-      else this.#log.warn('kernel events active, degraded', { layer: this.#layer, collector_pid: this.#client.collectorPid,
+      this.#post({ type: 'connect', socketPath: socket });
+      const m = await answer;
+      if (m.type === 'connect_failed') throw new Error(m.message);
+      if (m.type !== 'connected') return;
+      this.#collectorPid = m.collectorPid;
+      this.#layer = m.sensor;
+      if (this.#layer === 'ebpf') this.#log.info('kernel events active', { layer: 'ebpf', collector_pid: m.collectorPid });
+      else this.#log.warn('kernel events active, degraded', { layer: this.#layer, collector_pid: m.collectorPid,
         reason: 'eBPF could not load in the collector (see its log); fork/exec/exit only, exec details read from /proc after the fact' });
     } catch (e) {
       this.#reason = (e as Error).message;
@@ -90,7 +92,6 @@ export class KernelEvents {
   async stop(): Promise<void> {
     this.#layer = 'procfs';
     this.#reason = 'stopped';
-    this.#client.close();
     const worker = this.#worker;
     this.#worker = null;
     if (worker !== null) {
@@ -139,6 +140,13 @@ export class KernelEvents {
         this.counters['kernel_events']! += m.events;
         this.counters['kernel_decode_errors']! += m.decodeErrors;
         if (m.events > 0) this.#onStored();
+      } else if (m.type === 'stats') {
+        const st = m.stats;
+        this.counters['kernel_drops'] = (st['kernel_drops'] ?? 0) + (st['user_drops'] ?? 0) + (st['batches_dropped'] ?? 0);
+      } else if (m.type === 'disconnected') {
+        if (this.#layer !== 'procfs') this.#log.warn('kernel events stopped; falling back to procfs scans', { reason: m.reason });
+        this.#layer = 'procfs';
+        this.#reason = m.reason;
       } else if (m.type === 'error') {
         this.counters['store_errors']!++;
         this.#log.error('storing kernel events failed', { reason: m.message });
@@ -151,12 +159,5 @@ export class KernelEvents {
 
   #post(m: ToWorker): void {
     this.#worker?.postMessage(m);
-  }
-
-  #ingest(batch: Buffer): void {
-    // Transfer, don't copy: FrameDecoder gives every payload an ArrayBuffer of its own.
-    if (this.#worker === null) return;
-    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength);
-    this.#worker.postMessage({ type: 'batch', batch: bytes } satisfies ToWorker, [batch.buffer as ArrayBuffer]);
   }
 }

@@ -1,12 +1,18 @@
-// Kernel event intake off the agent's main thread (ARCHITECTURE: "kernel intake must never wait on
-// SQLite"). The main thread only reads frames from the collector socket and hands each batch here
-// (the Buffer is transferred, not copied); this worker decodes it, follows it with the live process
-// tree for ancestry, and stores it in one transaction on its own connection (WAL lets both write).
+// Kernel event intake off the agent's main thread: this worker owns the collector socket, decodes
+// each batch, follows it with the live process tree for ancestry, and stores it in one transaction
+// on its own connection (WAL lets both threads write). The main thread never sees a batch, only a
+// folded "stored" report to run kernel rules on: at thousands of events a second, handing every
+// batch across threads cost as much as storing it. Intake never waits on the main thread's
+// detection or delivery; while a transaction runs, frames wait in the socket and the collector's
+// bounded queue, whose drops are counted.
 import { parentPort } from 'node:worker_threads';
+import { CollectorClient } from '../collector/collector-client.ts';
+import type { SensorLayer } from '../collector/protocol.ts';
 import { ProcessTree } from '../normalize/process-tree.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
 import { decodeBatch } from '../sources/ebpf/records.ts';
+import type { KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import { CgroupResolver } from '../sources/ebpf/cgroup-resolver.linux.ts';
 import { ListenerAttribution } from '../sources/ebpf/listener-attribution.linux.ts';
 import { KernelEventWriter } from '../store/kernel-event-writer.ts';
@@ -14,13 +20,16 @@ import { openStoreForWriting } from '../store/open-store.ts';
 
 export type ToWorker =
   | { readonly type: 'open'; readonly dbPath: string }
-  | { readonly type: 'anchor'; readonly boottimeNs: bigint; readonly wallMs: number }
+  | { readonly type: 'connect'; readonly socketPath: string }
   | { readonly type: 'seed'; readonly processes: readonly Pick<ProcessSnapshot, 'pid' | 'ppid' | 'name' | 'executable_path'>[] }
-  | { readonly type: 'batch'; readonly batch: Uint8Array }
   | { readonly type: 'close' };
 
 export type FromWorker =
   | { readonly type: 'stored'; readonly events: number; readonly decodeErrors: number; readonly batches: number }
+  | { readonly type: 'connected'; readonly collectorPid: number; readonly sensor: SensorLayer }
+  | { readonly type: 'connect_failed'; readonly message: string }
+  | { readonly type: 'disconnected'; readonly reason: string }
+  | { readonly type: 'stats'; readonly stats: Record<string, number> }
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'closed' };
 
@@ -31,39 +40,72 @@ let close: (() => void) | null = null;
 let clock: BootClock = createBootClock(0n, 0);
 const cgroups = new CgroupResolver();
 const listeners = new ListenerAttribution();
+const client = new CollectorClient();
+
+async function connect(socketPath: string): Promise<void> {
+  try {
+    await client.connect(socketPath, {
+      onBatch: (b) => enqueue(b),
+      onStats: (stats) => port.postMessage({ type: 'stats', stats } satisfies FromWorker),
+      onClose: (reason) => {
+        commit();
+        port.postMessage({ type: 'disconnected', reason } satisfies FromWorker);
+      },
+    });
+  } catch (e) {
+    port.postMessage({ type: 'connect_failed', message: (e as Error).message } satisfies FromWorker);
+    return;
+  }
+  clock = createBootClock(client.anchor.boottimeNs, client.anchor.wallMs);
+  port.postMessage({ type: 'connected', collectorPid: client.collectorPid, sensor: client.sensor } satisfies FromWorker);
+}
 
 /*
- * A message to the main thread costs about as much as storing a small batch, and at thousands of
- * events a second batches arrive every few milliseconds. So "stored" reports are folded: at most one
- * per REPORT_MS, the last one on a timer so no batch waits for a later one to be reported. The main
- * thread runs kernel rules on these reports, which it paces anyway (agent.ts, KERNEL_PASS_MS).
+ * Batches are committed together, one transaction per COMMIT_MS window (or sooner past
+ * COMMIT_MAX_BYTES). Every commit rewrites the last page of each table and index it touched and
+ * wakes the main thread; at thousands of events a second, with a batch every few milliseconds, a
+ * commit per batch spent more on that than on the rows. 50 ms adds at most that much before rules
+ * see an event, against a kernel-rule pace of 250 ms (agent.ts, KERNEL_PASS_MS).
  */
-const REPORT_MS = 25;
-let pending = { events: 0, decodeErrors: 0, batches: 0 };
-let lastReport = 0;
-let reportTimer: NodeJS.Timeout | null = null;
+const COMMIT_MS = 50;
+const COMMIT_MAX_BYTES = 4 << 20;
+let queued: Buffer[] = [];
+let queuedBytes = 0;
+let commitTimer: NodeJS.Timeout | null = null;
 
-function report(): void {
-  if (reportTimer !== null) clearTimeout(reportTimer);
-  reportTimer = null;
-  if (pending.batches === 0) return;
-  port.postMessage({ type: 'stored', ...pending } satisfies FromWorker);
-  pending = { events: 0, decodeErrors: 0, batches: 0 };
-  lastReport = performance.now();
+function enqueue(batch: Buffer): void {
+  queued.push(batch);
+  queuedBytes += batch.length;
+  if (queuedBytes >= COMMIT_MAX_BYTES) commit();
+  else commitTimer ??= setTimeout(commit, COMMIT_MS);
 }
 
-function fold(r: { events: number; decodeErrors: number }): void {
-  pending.events += r.events;
-  pending.decodeErrors += r.decodeErrors;
-  pending.batches++;
-  const wait = REPORT_MS - (performance.now() - lastReport);
-  if (wait <= 0) report();
-  else reportTimer ??= setTimeout(report, wait);
+function commit(): void {
+  if (commitTimer !== null) clearTimeout(commitTimer);
+  commitTimer = null;
+  if (queued.length === 0 || writer === null) return;
+  const batches = queued;
+  queued = [];
+  queuedBytes = 0;
+  const events: KernelEvent[] = [];
+  const security: SecurityEvent[] = [];
+  let decodeErrors = 0;
+  for (const b of batches) {
+    const r = decodeBatch(b);
+    for (const e of r.events) events.push(e);
+    for (const e of r.security) security.push(e);
+    for (const n of Object.values(r.errors)) decodeErrors += n;
+  }
+  try {
+    store(events, security);
+  } catch (e) {
+    port.postMessage({ type: 'error', message: (e as Error).message } satisfies FromWorker);
+    return;
+  }
+  port.postMessage({ type: 'stored', events: events.length + security.length, decodeErrors, batches: batches.length } satisfies FromWorker);
 }
 
-function store(batch: Buffer): { events: number; decodeErrors: number } {
-  const { events, security, errors } = decodeBatch(batch);
-  const decodeErrors = Object.values(errors).reduce((a, b) => a + b, 0);
+function store(events: readonly KernelEvent[], security: readonly SecurityEvent[]): void {
   writer!.write(events, clock.toEpochMs, {
     ancestry: (e) => {
       let chain: string | null = null;
@@ -79,7 +121,6 @@ function store(batch: Buffer): { events: number; decodeErrors: number } {
     listenerFor: (e) => listeners.listenerFor(e),
   });
   writer!.writeSecurity(security, clock.toEpochMs);
-  return { events: events.length + security.length, decodeErrors };
 }
 
 port.on('message', (m: ToWorker) => {
@@ -88,16 +129,15 @@ port.on('message', (m: ToWorker) => {
       const db = openStoreForWriting(m.dbPath);
       writer = new KernelEventWriter(db);
       close = () => db.close();
-    } else if (m.type === 'anchor') {
-      clock = createBootClock(m.boottimeNs, m.wallMs);
+    } else if (m.type === 'connect') {
+      void connect(m.socketPath);
     } else if (m.type === 'seed') {
       tree.seed(m.processes as ProcessSnapshot[]);
       // Servers already listening before the sensor started: their accepts are credited too.
       listeners.seedFromProc();
-    } else if (m.type === 'batch') {
-      fold(store(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength)));
     } else if (m.type === 'close') {
-      report();
+      client.close();
+      commit();
       close?.();
       port.postMessage({ type: 'closed' } satisfies FromWorker);
     }

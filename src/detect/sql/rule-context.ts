@@ -38,6 +38,21 @@ export function createRuleContext(db: Db): (cursor: RuleCursor) => void {
   };
 }
 
+const VIEW_CURSORS: Readonly<Record<string, keyof RuleCursor>> = {
+  lifecycle: 'lifecycle', process_exec: 'exec', process_exit: 'exit', network_connections: 'connection',
+  process_security_events: 'security', network_flows: 'flow', dns_queries: 'dns', tls_handshakes: 'tls', http_requests: 'http',
+};
+
+/** The cursor fields behind the `new_*` views a rule reads (a rule with none returns []). */
+export function cursorFieldsRead(sql: string): (keyof RuleCursor)[] {
+  const fields = new Set<keyof RuleCursor>();
+  for (const m of sql.matchAll(/\bnew_(\w+)\b/gi)) {
+    const field = VIEW_CURSORS[m[1]!.toLowerCase()];
+    if (field !== undefined) fields.add(field);
+  }
+  return [...fields];
+}
+
 /** Rules that read the kernel event views run on every kernel batch instead of after each scan. */
 export function readsKernelEvents(sql: string): boolean {
   return /\bnew_(process_exec|process_exit|network_connections|process_security_events)\b/i.test(sql);

@@ -1,10 +1,10 @@
 // Runs the enabled SQL rules one after another in the sandbox, each with its own time budget. A rule
 // that fails or overruns is reported in its outcome and the others still run.
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleOutcome } from '../detector.ts';
+import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleCursor, type RuleOutcome } from '../detector.ts';
 import type { Rule } from './rule.ts';
 import { RuleSandbox } from './rule-sandbox.ts';
-import { ruleTrigger } from './rule-context.ts';
+import { cursorFieldsRead, ruleTrigger } from './rule-context.ts';
 
 export interface SqlDetectorOptions {
   readonly dbPath: string;
@@ -17,6 +17,7 @@ export class SqlDetector implements Detector {
   readonly name = 'sql';
   readonly #options: SqlDetectorOptions;
   readonly #sandbox: RuleSandbox;
+  readonly #fields = new Map<string, (keyof RuleCursor)[]>();
 
   constructor(options: SqlDetectorOptions) {
     this.#options = options;
@@ -41,6 +42,14 @@ export class SqlDetector implements Detector {
     for (const rule of this.#options.rules) {
       if (!rule.enabled || ruleTrigger(rule.sql) !== context.trigger) continue;
       const cursor = context.cursors.get(rule.id) ?? CURSOR_START;
+      // An event rule whose views have no new rows since its last run has nothing to see: skipping it
+      // saves a sandbox round trip per rule per pass (most passes bring execs and exits, not
+      // ptrace calls or DNS answers). Its cursor stays where it was, which is still correct.
+      if (context.trigger !== 'scan') {
+        const fields = this.#fields.get(rule.id) ?? cursorFieldsRead(rule.sql);
+        this.#fields.set(rule.id, fields);
+        if (fields.length > 0 && fields.every((f) => (context.heads[f] ?? 0) <= (cursor[f] ?? 0))) continue;
+      }
       const started = performance.now();
       try {
         const result = await this.#sandbox.run(rule.sql, {
