@@ -24,6 +24,8 @@ export const ANOMALY_RULE: RuleMeta = {
 const KEEP_SCORE = 0.5;
 /** A scoring pass looks back at most this far (after a long stop the agent does not replay history). */
 const MAX_LOOKBACK_MS = 3_600_000;
+/** analytics_scores rows older than this are deleted at each training. */
+const SCORES_KEPT_DAYS = 90;
 /** Cold start: try to train at most this often until a first model exists. */
 const COLD_RETRY_MS = 600_000;
 
@@ -165,6 +167,8 @@ export class AnalyticsDetector implements Detector {
       machineLearning: this.#o.machineLearning ?? true });
     if (this.#closed) return -1;
     const version = saveVersion(this.#db, set, trainedBy);
+    // Notable scores are evidence for a while, not forever: pruned with each training.
+    this.#db.prepare('DELETE FROM analytics_scores WHERE scored_at < ?').run(Date.now() - SCORES_KEPT_DAYS * 86_400_000);
     setState(this.#db, 'last_train_error', '');
     this.#model = loadActive(this.#db, this.#o.threshold);
     this.#o.log?.('info', 'analytics model trained', { version, rows: set.trainingRows, excluded: set.excludedRows, ms: Math.round(set.durationMs) });
