@@ -28,6 +28,8 @@ export interface CenterServerOptions {
 
 export interface RunningCenter {
   readonly app: FastifyInstance;
+  /** Every route registered, as "METHOD /path" (the OpenAPI document is checked against it). */
+  readonly routes: readonly string[];
   readonly ctx: CenterContext;
   readonly url: string;
   close(): Promise<void>;
@@ -64,6 +66,10 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
     // The client certificate is checked per request, and a keep-alive connection keeps its certificate.
     keepAliveTimeout: 30_000,
   });
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
+  });
   // JSON only: a text/plain body would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', authenticate(repo, ctx.refusals));
@@ -91,7 +97,7 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port;
   const url = `https://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   return {
-    app, ctx, url,
+    app, ctx, url, routes,
     close: async () => {
       await app.close();
       await opened.close();
