@@ -72,7 +72,8 @@ test('the index finds exactly what evaluating every indicator on every event fin
       () => `[process:command_line MATCHES '${pick(['-e /bin/sh', 'base64 -d', '^curl .*\\\\| *sh'])}']`,
       () => `[process:name = '${pick(names)}' OR process:command_line LIKE '%${pick(['-i', 'x'])}']`,
       () => `[process:name != '${pick(names)}']`,
-      () => `[network-traffic:dst_port > ${pick([100, 1000, 5000])}]`,
+      () => `[network-traffic:dst_port ${pick(['>', '>=', '<', '<='])} ${pick([80, 443, 1000, 4444, 5000])}]`,
+      () => `[network-traffic:dst_port >= 443 AND network-traffic:dst_port <= ${pick([443, 4444, 6000])}]`,
       () => `[process:pid = ${pick([1, 10, 11])}]`,
     ];
     patterns.push(pick(kinds)());

@@ -2,7 +2,7 @@
 // leaves (each `[...]`) indexed by anchors: equality on a property goes to one hash map keyed by
 // (object path, value) — hashes, names, IPs, domains, URLs alike —, ISSUBSET ranges to a prefix
 // trie per path, `LIKE '%.domain'` to a suffix map, MATCHES to a trigram of a literal every match
-// contains. Per event, the cost is one lookup per indexed
+// contains, numeric thresholds to sorted arrays. Per event, the cost is one lookup per indexed
 // property the event has, plus the verification of the few candidates: it does not grow with the
 // number of simple indicators. Leaves with no anchor (MATCHES, NOT, !=, ranges…) are evaluated for
 // events that carry their object types. Multi-observation patterns (AND/OR/FOLLOWEDBY between
@@ -42,6 +42,12 @@ export interface LoadResult {
   readonly rejected: readonly { readonly id: string; readonly code: string; readonly message: string }[];
 }
 
+interface RangeEntry {
+  readonly t: number;
+  readonly inclusive: boolean;
+  readonly leaf: Leaf;
+}
+
 interface PathIndex {
   readonly spec: PathSpec;
   /** Equality anchors by value: strings and numbers apart, so no key string is built per lookup. */
@@ -51,6 +57,10 @@ interface PathIndex {
   readonly suffix: Map<string, Leaf[]>;
   readonly grams: Map<string, Leaf[]>;
   readonly suffixLengths: Set<number>;
+  /** `>`/`>=` thresholds ascending and `<`/`<=` thresholds descending (sorted on first lookup). */
+  readonly above: RangeEntry[];
+  readonly below: RangeEntry[];
+  sorted: boolean;
   /** The property name when the path is one plain key (no _ref/_hex/_bin handling needed). */
   readonly direct: string | null;
 }
@@ -124,7 +134,7 @@ export class IntelMatcher {
     let byType = this.#paths.get(spec.objectType);
     if (byType === undefined) this.#paths.set(spec.objectType, (byType = new Map()));
     let p = byType.get(spec.key);
-    if (p === undefined) byType.set(spec.key, (p = { spec, eqStr: new Map(), eqNum: new Map(), cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set(),
+    if (p === undefined) byType.set(spec.key, (p = { spec, eqStr: new Map(), eqNum: new Map(), cidr: new IpTrie(), suffix: new Map(), grams: new Map(), suffixLengths: new Set(), above: [], below: [], sorted: true,
       direct: spec.steps.length === 1 && spec.steps[0]!.kind === 'key' && !/_(?:ref|refs|hex|bin)$/.test(spec.steps[0]!.key) ? spec.steps[0]!.key : null }));
     return p;
   }
@@ -143,7 +153,11 @@ export class IntelMatcher {
         if (a.key.startsWith('s')) push(p.eqStr, a.key.slice(1), leaf);
         else push(p.eqNum, Number(a.key.slice(1)), leaf);
       } else if (a.kind === 'cidr') p.cidr.insert(a.range, leaf);
-      else if (a.kind === 'literal') {
+      else if (a.kind === 'range') {
+        const entry = { t: a.value, inclusive: a.op === '>=' || a.op === '<=', leaf };
+        if (a.op === '>' || a.op === '>=') p.above.push(entry); else p.below.push(entry);
+        p.sorted = false;
+      } else if (a.kind === 'literal') {
         // The literal's least used trigram keeps candidate lists short.
         let gram = a.literal.slice(0, 3);
         let best = Infinity;
@@ -236,6 +250,12 @@ export class IntelMatcher {
     if (typeof v === 'number') {
       const hit = p.eqNum.get(v);
       if (hit !== undefined) for (const l of hit) take(l);
+      if (p.above.length > 0 || p.below.length > 0) {
+        if (!p.sorted) { p.above.sort((x, y) => x.t - y.t); p.below.sort((x, y) => y.t - x.t); p.sorted = true; }
+        // Thresholds below the value satisfy `>`; walk up until they pass it.
+        for (const e of p.above) { if (e.t > v) break; if (e.t < v || e.inclusive) take(e.leaf); }
+        for (const e of p.below) { if (e.t < v) break; if (e.t > v || e.inclusive) take(e.leaf); }
+      }
       return;
     }
     if (typeof v !== 'string') return;

@@ -23,7 +23,9 @@ export type Anchor =
   | { readonly kind: 'cidr'; readonly path: PathSpec; readonly range: IpRange }
   | { readonly kind: 'suffix'; readonly path: PathSpec; readonly suffix: string }
   /** MATCHES: a literal every matching value contains; indexed by one of its trigrams. */
-  | { readonly kind: 'literal'; readonly path: PathSpec; readonly literal: string };
+  | { readonly kind: 'literal'; readonly path: PathSpec; readonly literal: string }
+  /** Numeric thresholds (`dst_port > 1024`): sorted arrays, the satisfied ones found by walking from one end. */
+  | { readonly kind: 'range'; readonly path: PathSpec; readonly op: '<' | '<=' | '>' | '>='; readonly value: number };
 
 export interface PathSpec {
   readonly key: string;
@@ -93,6 +95,10 @@ function anchorsOf(e: CompiledExpr): Anchor[] | null {
           else return null;
         }
         return out;
+      }
+      case '<': case '<=': case '>': case '>=': {
+        const v = c.literals[0];
+        return typeof v === 'number' ? [{ kind: 'range', path, op: c.source.op, value: v }] : null;
       }
       case 'ISSUBSET': {
         const range = parseIpOrCidr(String(c.literals[0]));
