@@ -10,7 +10,7 @@
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { parseIp } from '../pattern/ip.ts';
 
-import { expressionRoots } from '../pattern/evaluate.ts';
+import { objectSatisfies } from '../pattern/evaluate.ts';
 import { matchObservations } from '../pattern/match-observed.ts';
 import type { Observation } from '../pattern/observed-data.ts';
 import { selectValues } from '../pattern/select.ts';
@@ -191,18 +191,22 @@ export class IntelMatcher {
     }
     if (candidates.length === 0) return [];
     this.counters.candidates += candidates.length;
+    const resolve = (id: string) => obs.objects.get(id);
     const out: IndicatorMatch[] = [];
     const windowed = new Set<LiveIndicator>();
     for (const leaf of candidates) {
-      let roots: Set<string>;
+      let roots: Set<string> | null = null;
       try {
-        roots = expressionRoots(leaf.expr, obs, false);
+        for (const [id, object] of obs.objects) {
+          if (!leaf.objectTypes.has(object['type'] as string)) continue;
+          if (objectSatisfies(leaf.expr, object, resolve)) (roots ??= new Set()).add(id);
+        }
       } catch {
         // Malformed event data (e.g. a timestamp property a t'' literal cannot read): not a match.
         this.counters.data_errors += 1;
         continue;
       }
-      if (roots.size === 0) continue;
+      if (roots === null) continue;
       this.counters.verified += 1;
       const ind = leaf.indicator;
       if (ind.simple) {

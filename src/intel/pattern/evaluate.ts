@@ -38,3 +38,22 @@ export function expressionRoots(e: CompiledExpr, obs: Observation, eager: boolea
   for (const id of expressionRoots(e.right, obs, eager)) left.add(id);
   return left;
 }
+
+/**
+ * Does one root object satisfy `e`? Equivalent to `expressionRoots(e, obs, false).has(id)` (AND needs
+ * the same root, and a root only satisfies comparisons on its own type) without building sets: the
+ * live matcher calls this for every candidate on every event.
+ */
+export function objectSatisfies(e: CompiledExpr, object: Readonly<Record<string, unknown>>, resolve: (id: string) => unknown): boolean {
+  if (e.kind !== 'cmp') {
+    return e.kind === 'and'
+      ? objectSatisfies(e.left, object, resolve) && objectSatisfies(e.right, object, resolve)
+      : objectSatisfies(e.left, object, resolve) || objectSatisfies(e.right, object, resolve);
+  }
+  const cmp = e.cmp;
+  if (object['type'] !== cmp.path.objectType) return false;
+  const values = selectValues(object, cmp.path.steps, resolve);
+  if (cmp.exists) return (values.length > 0) === cmp.test(undefined);
+  for (const v of values) if (cmp.test(v)) return true;
+  return false;
+}
