@@ -183,7 +183,7 @@ export class Agent {
     this.#intelFeeds = new IntelFeedService(this.#config, storePath(this.dataDir), this.#log);
     this.#intelFeeds.start();
     if (kernelLayerWanted(this.#config.enterprise.kernel_monitoring, process.platform)) await this.#kernel.start();
-    await this.#network?.start(this.#config.enterprise.network_monitoring.capture_interface);
+    await this.#network?.start(this.#config.enterprise.network_monitoring.capture_interface, this.#config.enterprise.network_monitoring.flow_accounting);
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {
       while (!signal.aborted) {

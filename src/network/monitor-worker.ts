@@ -6,10 +6,12 @@ import { parentPort } from 'node:worker_threads';
 import { openStoreForWriting } from '../store/open-store.ts';
 import { NetworkMonitor, type NetworkCounters, type NetworkMonitorOptions } from './monitor.ts';
 import type { StoredCounts } from './store-writer.ts';
+import type { FlowCounter } from '../sources/pcap/flow-records.ts';
 
 export type ToNetworkWorker =
   | { readonly type: 'open'; readonly dbPath: string; readonly options: NetworkMonitorOptions }
   | { readonly type: 'batch'; readonly linktype: number; readonly batch: Uint8Array }
+  | { readonly type: 'flows'; readonly flows: FlowCounter[] }
   | { readonly type: 'close' };
 
 export type FromNetworkWorker =
@@ -55,6 +57,8 @@ port.on('message', (m: ToNetworkWorker) => {
         port.postMessage({ type: 'counters', counters: monitor!.counters(), decodeErrors: monitor!.decodeErrors(), batchDone: true } satisfies FromNetworkWorker);
         throw e;
       }
+    } else if (m.type === 'flows') {
+      report(monitor!.mergeCounters(m.flows), false);
     } else if (m.type === 'close') {
       if (ticker !== null) clearInterval(ticker);
       if (monitor !== null) report(monitor.flush(), false);

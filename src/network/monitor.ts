@@ -11,6 +11,10 @@ import { ProcfsAttributor } from './attribution/procfs-attributor.linux.ts';
 import { nonZero, totalDecodeErrors } from './decode/decode-errors.ts';
 import type { AnalyzerOutput, Endpoints } from './records.ts';
 import { NetworkStoreWriter, type StoredCounts } from './store-writer.ts';
+import type { FlowCounter } from '../sources/pcap/flow-records.ts';
+import { BoundedMap } from './attribution/endpoint-key.ts';
+import { DEFAULT_FLOW_OPTIONS } from './flows/flow-table.ts';
+import { XdpFlowTable, type FlowContent } from './flows/xdp-flow-table.ts';
 
 export interface NetworkMonitorOptions extends AnalyzerOptions {
   /** `live:IFACE` or `file:PATH`, stored in every row's capture_source. */
@@ -19,6 +23,12 @@ export interface NetworkMonitorOptions extends AnalyzerOptions {
   readonly attribution: 'host' | 'none';
   /** Records are written once this many accumulate, or on tick/flush (bounds memory and latency). */
   readonly writeEvery?: number;
+  /**
+   * `packets` (default): flows from the captured packets. `xdp`: flows from the kernel's XDP/TC
+   * counters (mergeCounters), every packet counted even when the capture filter keeps only content;
+   * the packet path then only names each flow's application and server.
+   */
+  readonly flowSource?: 'packets' | 'xdp';
 }
 
 export interface NetworkCounters {
@@ -43,6 +53,8 @@ export class NetworkMonitor {
   #pendingCount = 0;
   #written = 0;
   #attributed = 0;
+  readonly #xdp: XdpFlowTable | null;
+  readonly #content = new BoundedMap<string, FlowContent>(100_000);
 
   constructor(db: Db, options: NetworkMonitorOptions) {
     this.analyzer = new PacketAnalyzer({ ...options, trackNewFlows: options.attribution === 'host' });
@@ -50,6 +62,18 @@ export class NetworkMonitor {
     this.#source = options.source;
     this.#writeEvery = options.writeEvery ?? 2_000;
     this.#attributor = options.attribution === 'host' ? chain(new KernelAttributor(db), new ProcfsAttributor()) : NO_ATTRIBUTION;
+    this.#xdp = options.flowSource === 'xdp'
+      ? new XdpFlowTable({ ...DEFAULT_FLOW_OPTIONS, ...options }, (r) => {
+        this.#pending.flows.push(r);
+        this.#pendingCount++;
+      }, (key) => this.#content.get(key))
+      : null;
+  }
+
+  /** XDP/TC counters from the collector (flowSource `xdp`): cumulative per direction. */
+  mergeCounters(flows: readonly FlowCounter[], nowMs = Date.now()): StoredCounts | null {
+    this.#xdp?.update(flows, nowMs);
+    return this.#pendingCount >= this.#writeEvery ? this.write() : null;
   }
 
   /** Decodes one batch; writes when enough records are waiting. Returns what was written, if anything. */
@@ -64,6 +88,7 @@ export class NetworkMonitor {
   tick(nowMs = Date.now()): StoredCounts | null {
     this.analyzer.tick(nowMs);
     this.#collect();
+    this.#xdp?.update([], nowMs);
     return this.#pendingCount > 0 ? this.write() : null;
   }
 
@@ -71,6 +96,7 @@ export class NetworkMonitor {
   flush(): StoredCounts | null {
     this.analyzer.flush();
     this.#collect();
+    this.#xdp?.flush();
     return this.#pendingCount > 0 ? this.write() : null;
   }
 
@@ -119,7 +145,13 @@ export class NetworkMonitor {
     const n = out.flows.length + out.dns.length + out.tls.length + out.http.length;
     if (n === 0) return;
     // Loops, not push(...spread): a file's last flush can export hundreds of thousands of flows.
-    for (const r of out.flows) this.#pending.flows.push(r);
+    if (this.#xdp !== null) {
+      // XDP counts the flows; the packet path's partial flows only lend their content.
+      for (const r of out.flows) {
+        if (r.application !== null) this.#content.set(XdpFlowTable.key(r.protocol, r.clientAddress, r.clientPort, r.serverAddress, r.serverPort), r);
+      }
+      this.#pendingCount -= out.flows.length;
+    } else for (const r of out.flows) this.#pending.flows.push(r);
     for (const r of out.dns) this.#pending.dns.push(r);
     for (const r of out.tls) this.#pending.tls.push(r);
     for (const r of out.http) this.#pending.http.push(r);

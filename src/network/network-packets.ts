@@ -36,7 +36,7 @@ export class NetworkPackets {
   }
 
   /** Starts the worker and connects to the collector's packet socket (retrying); a missing collector is logged, not fatal. */
-  async start(interfaceName: string | null): Promise<void> {
+  async start(interfaceName: string | null, flowAccounting: 'off' | 'xdp' = 'off'): Promise<void> {
     const worker = new Worker(WORKER);
     this.#worker = worker;
     let resolveClosed: () => void = () => {};
@@ -53,7 +53,9 @@ export class NetworkPackets {
     });
     worker.on('error', (e) => this.#log.error('network monitor worker died', { reason: e.message }));
     worker.on('exit', () => resolveClosed());
-    this.#post({ type: 'open', dbPath: this.#dbPath, options: { source: `live:${interfaceName ?? 'any'}`, attribution: 'host' } });
+    this.#post({ type: 'open', dbPath: this.#dbPath, options: {
+      source: `live:${interfaceName ?? 'any'}`, attribution: 'host', flowSource: flowAccounting === 'xdp' ? 'xdp' : 'packets',
+    } });
     this.#interface = interfaceName;
     // The collector opens the capture after its kernel sensor, so its packet socket may appear a
     // moment later than the agent gets here: connect in the background and retry until it serves.
@@ -69,6 +71,7 @@ export class NetworkPackets {
     while (!this.#stopping) {
       const source = new CollectorPacketSource(collectorPacketSocketPath(this.#dataDir), {
         onBatch: (b) => this.ingest(b),
+        onFlows: (flows) => this.#post({ type: 'flows', flows }),
         onClose: (reason) => {
           if (this.#stopping || this.#source !== source) return;
           this.#log.warn('packet capture stopped; reconnecting', { reason });
