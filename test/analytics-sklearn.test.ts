@@ -18,22 +18,35 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const sk = findSklearn();
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
+// Each side's AUC varies with its random trees by about ±0.01 on the harder set, so both are
+// averaged over three seeds before comparing; the rank correlation must hold for every seed.
+const SEEDS = [5, 6, 7];
+
 for (const make of COMPARISON_SETS) {
   const set = make();
   test(`isolation forest matches scikit-learn on ${set.name}`, { skip: sk.python === null ? sk.reason : false }, () => {
     const files = writeSet(set, dir);
-    const ours = Float64Array.from(scoreTable(files.train, files.test, { model: 'iforest', seed: 5, trees: 100, sampleSize: 256, ignore: [] }).map((r) => r.raw));
-    const theirs = runSklearnIforest(files.train, files.test, { seed: 5, trees: 100 });
-    assert.equal(theirs.scores.length, ours.length);
-    const aucOurs = rocAuc(ours, set.labels);
-    const aucTheirs = rocAuc(theirs.scores, set.labels);
-    const rho = spearman(ours, theirs.scores);
-    console.log(`${set.name}: AUC ours ${aucOurs.toFixed(4)} sklearn ${aucTheirs.toFixed(4)}; Spearman ${rho.toFixed(4)}`);
+    const aucs = { ours: [] as number[], theirs: [] as number[] };
+    const rhos: number[] = [];
+    const means = { ours: [] as number[], theirs: [] as number[] };
+    const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
+    for (const seed of SEEDS) {
+      const ours = Float64Array.from(scoreTable(files.train, files.test, { model: 'iforest', seed, trees: 100, sampleSize: 256, ignore: [] }).map((r) => r.raw));
+      const theirs = runSklearnIforest(files.train, files.test, { seed, trees: 100 });
+      assert.equal(theirs.scores.length, ours.length);
+      aucs.ours.push(rocAuc(ours, set.labels));
+      aucs.theirs.push(rocAuc(theirs.scores, set.labels));
+      rhos.push(spearman(ours, theirs.scores));
+      means.ours.push(mean(ours));
+      means.theirs.push(mean(theirs.scores));
+    }
+    const aucOurs = mean(aucs.ours);
+    const aucTheirs = mean(aucs.theirs);
+    console.log(`${set.name}: AUC ours ${aucOurs.toFixed(4)} sklearn ${aucTheirs.toFixed(4)} (mean of seeds ${SEEDS.join(', ')}); Spearman ${rhos.map((r) => r.toFixed(4)).join(', ')}`);
     assert.ok(Math.abs(aucOurs - aucTheirs) <= 0.01, `AUC ours ${aucOurs} vs sklearn ${aucTheirs}`);
-    assert.ok(rho > 0.9, `Spearman ${rho}`);
+    for (const rho of rhos) assert.ok(rho > 0.9, `Spearman ${rho}`);
     // Both are the same estimator: the raw scores live on the same scale too (mean within 0.02).
-    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
-    assert.ok(Math.abs(mean(ours) - mean(theirs.scores)) < 0.02, `mean score ours ${mean(ours)} vs sklearn ${mean(theirs.scores)}`);
+    assert.ok(Math.abs(mean(means.ours) - mean(means.theirs)) < 0.02, `mean score ours ${mean(means.ours)} vs sklearn ${mean(means.theirs)}`);
   });
 }
 

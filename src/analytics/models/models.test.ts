@@ -161,3 +161,13 @@ test('rarity is irregularity first: a daily job is ordinary, a burst on one day 
   assert.ok(daily!.calibrated < burst!.calibrated, `logrotate ${daily!.calibrated} vs nmap ${burst!.calibrated}`);
   assert.equal(burst!.contributions[0]?.text, 'parent bash → child nmap seen 14 times in 14 days on this host');
 });
+
+test('sampling without replacement: distinct, in range, seeded, for small and large shares', () => {
+  for (const [n, k] of [[1_000_000, 256], [300, 256], [10, 10], [5, 8]] as const) {
+    const a = new Prng(3).sample(n, k);
+    assert.equal(a.length, Math.min(n, k));
+    assert.equal(new Set(a).size, a.length);
+    assert.ok(a.every((v) => v >= 0 && v < n));
+    assert.deepEqual(a, new Prng(3).sample(n, k));
+  }
+});

@@ -53,11 +53,27 @@ export class Prng {
     return items[this.int(items.length)]!;
   }
 
-  /** k distinct indices from [0, n), by a partial Fisher-Yates shuffle (sampling without replacement). */
+  /**
+   * k distinct indices from [0, n). A partial Fisher-Yates shuffle when k is a large share of n;
+   * Floyd's algorithm when k is small, so drawing 256 rows of a million costs 256 steps, not a
+   * million-entry array per tree.
+   */
   sample(n: number, k: number): Int32Array {
+    const m = Math.min(k, n);
+    if (m * 8 < n) {
+      const chosen = new Set<number>();
+      const out = new Int32Array(m);
+      let i = 0;
+      for (let j = n - m; j < n; j++) {
+        const t = this.int(j + 1);
+        const pick = chosen.has(t) ? j : t;
+        chosen.add(pick);
+        out[i++] = pick;
+      }
+      return out;
+    }
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
-    const m = Math.min(k, n);
     for (let i = 0; i < m; i++) {
       const j = i + this.int(n - i);
       const t = idx[i]!;
