@@ -5,6 +5,8 @@
 import type { Db } from './open-store.ts';
 
 const KERNEL_TABLES = ['process_exec', 'process_fork', 'process_exit', 'network_connections', 'process_security_events'] as const;
+/** Tables decoded from packets, with the column their age is read from: trimmed like kernel events. */
+const NETWORK_TABLES = [['network_flows', 'start_time'], ['dns_queries', 'time'], ['tls_handshakes', 'time'], ['http_requests', 'time']] as const;
 
 export interface RetentionPolicy {
   readonly maxAgeDays: number;
@@ -23,6 +25,7 @@ export function applyRetention(db: Db, policy: RetentionPolicy, now = Date.now()
   const cutoff = now - policy.maxAgeDays * 86_400_000;
   let deleted = db.prepare('DELETE FROM scans WHERE started_at < ? AND scan_id < ?').run(cutoff, newest).changes;
   for (const table of KERNEL_TABLES) deleted += db.prepare(`DELETE FROM ${table} WHERE time < ?`).run(cutoff).changes;
+  for (const [table, column] of NETWORK_TABLES) deleted += db.prepare(`DELETE FROM ${table} WHERE ${column} < ?`).run(cutoff).changes;
 
   // Size: drop the oldest tenth of the remaining scans at a time until under the cap, reclaiming pages.
   const oldestBatch = db.prepare('SELECT scan_id FROM scans WHERE scan_id < ? ORDER BY scan_id LIMIT ?');
@@ -34,7 +37,7 @@ export function applyRetention(db: Db, policy: RetentionPolicy, now = Date.now()
       const batch = oldestBatch.all(newest, Math.max(1, Math.ceil(count / 10))) as { scan_id: number }[];
       removed += drop.run(batch[batch.length - 1]!.scan_id).changes;
     }
-    for (const table of KERNEL_TABLES) {
+    for (const table of [...KERNEL_TABLES, ...NETWORK_TABLES.map(([t]) => t)]) {
       const { lo, n } = db.prepare(`SELECT min(id) AS lo, count(*) AS n FROM ${table}`).get() as { lo: number | null; n: number };
       if (lo !== null) removed += db.prepare(`DELETE FROM ${table} WHERE id < ?`).run(lo + Math.max(1, Math.ceil(n / 10))).changes;
     }
