@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cleanEnv, cli, cliAsync, freePort, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cleanEnv, enrolWith, freePort, initCenterDir, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-crash-'));
@@ -49,7 +49,7 @@ function read<T>(path: string, f: (db: Database.Database) => T): T {
 test('kill -9 the center during a burst: every alert present exactly once after restart', { timeout: 240_000 }, async () => {
   const centerDir = join(work, 'center');
   const port = await freePort();
-  assert.equal(cli(['--data-dir', centerDir, 'center', 'init', '--listen', `127.0.0.1:${port}`]).status, 0);
+  await initCenterDir(centerDir, port);
   center = new CenterProcess(centerDir, port);
   await center.start();
   const centerDb = join(centerDir, 'center.db');
@@ -64,11 +64,7 @@ test('kill -9 the center during a burst: every alert present exactly once after 
   writeFileSync(quiet, `detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n  jsonl_file: { enabled: false }\n${sink}`);
 
   const dirs = [join(work, 'agent-1'), join(work, 'agent-2')];
-  for (const d of dirs) {
-    const t = cli(['--data-dir', centerDir, 'center', 'token']).stdout.trim();
-    const r = await cliAsync(['--data-dir', d, 'enroll', '--center', center.url, '--token', t]);
-    assert.equal(r.status, 0, r.stderr);
-  }
+  for (const d of dirs) await enrolWith(centerDir, center.url, d);
   let running = dirs.map((d) => startAgent(d, burst));
 
   // The burst is flowing when the center dies.

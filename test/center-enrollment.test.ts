@@ -98,7 +98,7 @@ test('a token is single-use: the second enrolment with it is refused and logged'
   const second = await cliAsync(['--data-dir', join(work, 'once-b'), 'enroll', '--center', center.url, '--token', t]);
   assert.equal(second.status, 2);
   assert.match(second.stderr, /DE_ENROLL_TOKEN/);
-  assert.match(center.log, /request refused reason="token_used"/);
+  await center.waitForLog(/request refused reason="token_used"/);
 });
 
 test('an expired token is refused; a token naming another CA is refused before contacting the enrol endpoint', async () => {
@@ -108,7 +108,7 @@ test('an expired token is refused; a token naming another CA is refused before c
   db.close();
   const expired = await cliAsync(['--data-dir', join(work, 'late'), 'enroll', '--center', center.url, '--token', t]);
   assert.equal(expired.status, 2);
-  assert.match(center.log, /reason="token_expired"/);
+  await center.waitForLog(/reason="token_expired"/);
 
   const other = token().replace(/\.[0-9a-f]{64}$/, `.${'ab'.repeat(32)}`);
   const pinned = await cliAsync(['--data-dir', join(work, 'mitm'), 'enroll', '--center', center.url, '--token', other]);

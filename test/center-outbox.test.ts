@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cleanEnv, cli, cliAsync, freePort, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cleanEnv, cliAsync, enrolWith, freePort, initCenterDir, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-outbox-'));
@@ -30,12 +30,11 @@ const q = <T>(path: string, sql: string, ...args: unknown[]): T => {
 test('center down: detection goes on, the outbox stays within max_outbox, the shed count reaches the center', { timeout: 180_000 }, async () => {
   const centerDir = join(work, 'center');
   const port = await freePort();
-  assert.equal(cli(['--data-dir', centerDir, 'center', 'init', '--listen', `127.0.0.1:${port}`]).status, 0);
+  await initCenterDir(centerDir, port);
   center = new CenterProcess(centerDir, port);
   await center.start();
   const agentDir = join(work, 'agent');
-  const token = cli(['--data-dir', centerDir, 'center', 'token']).stdout.trim();
-  assert.equal((await cliAsync(['--data-dir', agentDir, 'enroll', '--center', center.url, '--token', token])).status, 0);
+  await enrolWith(centerDir, center.url, agentDir);
   await center.stop();
 
   const rules = join(work, 'rules');

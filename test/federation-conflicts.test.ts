@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { api, CenterProcess, cli, cliAsync, freePort, rawRequest, sampleAlert, tlsOf } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, cliAsync, enrolWith, freePort, initCenterDir, rawRequest, sampleAlert, tlsOf } from '../src/center/testing/center-harness.ts';
 import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-fed-conflicts-'));
@@ -26,24 +26,21 @@ async function pair(policy: string) {
   const base = join(work, policy);
   const pPort = await freePort();
   const rPort = await freePort();
-  assert.equal(cli(['--data-dir', join(base, 'p'), 'center', 'init', '--listen', `127.0.0.1:${pPort}`]).status, 0);
-  assert.equal(cli(['--data-dir', join(base, 'r'), 'center', 'init', '--listen', `127.0.0.1:${rPort}`]).status, 0);
+  await initCenterDir(join(base, 'p'), pPort);
+  await initCenterDir(join(base, 'r'), rPort);
   const pConfig = join(base, 'p.yaml');
   writeFileSync(pConfig, `enterprise:\n  federation:\n    enable_federation: true\n    conflict_resolution: ${policy}\n`);
   const primary = new CenterProcess(join(base, 'p'), pPort, { args: ['--config', pConfig] });
   centers.push(primary);
   await primary.start();
-  const token = cli(['--data-dir', primary.dataDir, 'center', 'token', '--role', 'center']).stdout.trim();
-  assert.equal((await cliAsync(['--data-dir', join(base, 'r'), 'enroll', '--center', primary.url, '--token', token])).status, 0);
+  await enrolWith(primary.dataDir, primary.url, join(base, 'r'), 'center');
   const rConfig = join(base, 'r.yaml');
   writeFileSync(rConfig, `enterprise:\n  federation:\n    enable_federation: true\n    primary_endpoint: ${primary.url}\n    sync_interval: 3600\n    conflict_resolution: ${policy}\n`);
   const region = new CenterProcess(join(base, 'r'), rPort, { args: ['--config', rConfig], env: { TEST_CLOCK_SKEW_MS: String(SKEW_MS) } });
   centers.push(region);
   await region.start();
   // An agent of the region posts three alerts.
-  const t = cli(['--data-dir', region.dataDir, 'center', 'token']).stdout.trim();
-  assert.equal((await cliAsync(['--data-dir', join(base, 'agent'), 'enroll', '--center', region.url, '--token', t])).status, 0);
-  const agent = loadIdentity(join(base, 'agent', 'identity'));
+  const agent = await enrolWith(region.dataDir, region.url, join(base, 'agent'));
   const uuids = [randomUUID(), randomUUID(), randomUUID()];
   const posted = await rawRequest(region.url, { ...tlsOf(agent), path: '/api/v1/alerts', body: JSON.stringify({ agent_id: agent.id, alerts: uuids.map((u, i) => sampleAlert(i + 1, u)) }) });
   assert.equal(posted.status, 200, posted.body);

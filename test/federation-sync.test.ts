@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { api, CenterProcess, cleanEnv, cli, cliAsync, freePort, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, cleanEnv, enrolWith, freePort, initCenterDir, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
 import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-fed-'));
@@ -34,7 +34,7 @@ const count = (db: string, sql: string, ...args: unknown[]) => {
 async function newCenter(name: string, configBody?: string): Promise<CenterProcess> {
   const dir = join(work, name);
   const port = await freePort();
-  assert.equal(cli(['--data-dir', dir, 'center', 'init', '--listen', `127.0.0.1:${port}`]).status, 0);
+  await initCenterDir(dir, port);
   let args: string[] = [];
   if (configBody !== undefined) {
     const file = join(work, `${name}.yaml`);
@@ -46,12 +46,7 @@ async function newCenter(name: string, configBody?: string): Promise<CenterProce
   return c;
 }
 
-async function enrol(centerDir: string, url: string, dataDir: string, role = 'agent'): Promise<Identity> {
-  const t = cli(['--data-dir', centerDir, 'center', 'token', '--role', role]).stdout.trim();
-  const r = await cliAsync(['--data-dir', dataDir, 'enroll', '--center', url, '--token', t]);
-  assert.equal(r.status, 0, r.stderr);
-  return loadIdentity(join(dataDir, 'identity'));
-}
+const enrol = (centerDir: string, url: string, dataDir: string, role: 'agent' | 'center' = 'agent'): Promise<Identity> => enrolWith(centerDir, url, dataDir, role);
 
 const admin = (c: CenterProcess) => loadIdentity(join(c.dataDir, 'admin'));
 const syncNow = (r: CenterProcess) => api<{ ok: boolean; error?: string }>(r.url, admin(r), 'POST', '/api/v1/federation/sync', {});

@@ -80,6 +80,15 @@ export class CenterProcess {
     });
   }
 
+  /** Waits until the center's log (stderr, which arrives through a pipe after its answers) shows `re`. */
+  async waitForLog(re: RegExp, timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!re.test(this.log)) {
+      if (Date.now() > until) throw new Error(`the center never logged ${re}:\n${this.log}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** The crash the center must survive. */
   async kill9(): Promise<void> {
     const c = this.child;
@@ -158,4 +167,21 @@ export async function api<T = unknown>(url: string, who: { caPem: string; certPe
   const r = await rawRequest(url, { ...tlsOf(who), method, path, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.body}`);
   return JSON.parse(r.body) as T;
+}
+
+/**
+ * Set-up shortcuts for tests whose subject is not `center init` / `center token` / `enroll`
+ * themselves (test/center-enrollment.test.ts runs those as processes): the same functions the
+ * commands call, in-process, which saves a Node start per step.
+ */
+export async function initCenterDir(dataDir: string, port: number): Promise<void> {
+  const { initCenter } = await import('../center-init.ts');
+  await initCenter({ dataDir, listen: `127.0.0.1:${port}` });
+}
+
+export async function enrolWith(centerDir: string, centerUrl: string, dataDir: string, role: 'agent' | 'center' | 'analyst' = 'agent'): Promise<import('../../center-client/identity.ts').Identity> {
+  const { issueToken } = await import('../issue-token.ts');
+  const { enroll } = await import('../../center-client/enroll.ts');
+  const t = await issueToken(centerDir, role);
+  return enroll({ centerUrl, token: t.text, dataDir, name: dataDir.split('/').pop() });
 }
