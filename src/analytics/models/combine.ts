@@ -1,5 +1,5 @@
 // Combining calibrated model scores into one. Decision (docs/analytics.md): Fisher's method across
-// model families with a Tippett guard, the smallest p within a family.
+// model families (truncated at p = 0.01) with a Tippett guard, the smallest p within a family.
 // - p values are combined rather than scores averaged: a weighted mean would average a web shell's
 //   1.0 rarity down with its unremarkable CPU. Fisher: X = -2 Σ ln p, chi-squared with 2k degrees of freedom.
 // - Fisher assumes independent p values. Models of one family read the same signal (a new binary is
@@ -18,6 +18,13 @@
 //   p99), so on its own it must be extreme to alert (p = 2e-5 next to an ordinary rarity still gives 0.9).
 // - Models with weight 0 (too little history to reach the threshold) are left out entirely.
 import { calibrate } from './calibration.ts';
+
+/**
+ * Family p values above this count as 1 in Fisher's sum: on a busy host "a bit rarer than usual"
+ * (p = 0.02) next to "a bit odder than usual" (p = 0.001) is everyday jitter, not two signals. This
+ * only makes the test more conservative (each p is replaced by one at least as large).
+ */
+export const FISHER_TRUNCATION = 0.01;
 
 export interface WeightedP {
   readonly family: string;
@@ -61,6 +68,7 @@ export function combine(scores: readonly WeightedP[]): { p: number; calibrated: 
   let lone = 1;
   for (let i = 0; i < familyP.length; i++) if (families[i] !== 'shape' && familyP[i]! < lone) lone = familyP[i]!;
   const tippett = Math.min(1, lone * familyP.length);
-  const p = familyP.length === 1 ? familyP[0]! : Math.min(1, 2 * Math.min(fisher(familyP), tippett));
+  const truncated = familyP.map((q) => (q <= FISHER_TRUNCATION ? q : 1));
+  const p = familyP.length === 1 ? familyP[0]! : Math.min(1, 2 * Math.min(fisher(truncated), tippett));
   return { p, calibrated: calibrate(p), families: familyP.length };
 }

@@ -67,6 +67,8 @@ test('combination: one sure family carries the score, silent families do not dil
   assert.ok(moderate.p < 0.01, 'three moderate signals together are stronger than one');
   const sameFamily = combine([{ family: 'rarity', p: 0.01, weight: 1 }, { family: 'rarity', p: 0.01, weight: 1 }, { family: 'rarity', p: 0.01, weight: 1 }]);
   assert.equal(sameFamily.p, 0.01, 'one family counts once');
+  const jitter = combine([{ family: 'rarity', p: 0.02, weight: 1 }, { family: 'shape', p: 0.001, weight: 1 }]);
+  assert.ok(jitter.calibrated < 0.8, `slightly rare and slightly odd is not an alert (${jitter.calibrated})`);
   const zero = combine([{ family: 'rarity', p: 1e-9, weight: 0 }, { family: 'shape', p: 0.5, weight: 1 }]);
   assert.equal(zero.p, 0.5);
   assert.equal(combine([]).calibrated, 0);

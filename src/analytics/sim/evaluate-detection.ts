@@ -88,7 +88,7 @@ export function evaluateDetection(opts: EvaluationOptions): DetectionFigures {
         if (o.attack === null) {
           falseAlerts++;
           r.falseAlerts++;
-          if (falseExamples.length < 40) falseExamples.push({ role, score: s.score, explanation: `${o.obs.parent_name} → ${o.obs.command_line.slice(0, 80)}: ${s.explanation}` });
+          if (falseExamples.length < 400) falseExamples.push({ role, score: s.score, explanation: `${o.obs.parent_name} → ${o.obs.command_line.slice(0, 80)}: ${s.explanation}` });
         } else trueAlerts++;
       });
       for (const [, a] of hitAttacks) {
