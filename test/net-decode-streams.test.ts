@@ -59,7 +59,10 @@ test('segments out of order end the gathering: what arrived is decoded as far as
   const out = a.drain();
   assert.equal(out.flows.length, 1);
   // SNI sits early in Node's hello, so even the truncated hello usually yields it; it must not be invented.
-  for (const t of out.tls) assert.ok(t.serverName === null || t.serverName === 'split.example.test');
+  for (const t of out.tls) {
+    assert.ok(t.serverName === null || t.serverName === 'split.example.test');
+    assert.deepEqual([t.ja3, t.ja3Hash, t.ja4], ['', '', ''], 'no fingerprint from part of a hello');
+  }
 });
 
 test('keep-alive: three requests on one connection, each paired with its response status', () => {

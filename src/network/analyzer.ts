@@ -163,7 +163,7 @@ export class PacketAnalyzer {
     f.inspectToServer--;
     if (f.clientHello === null && looksLikeTlsHandshake(d, at, len) && d[at + 5] === 1) {
       const need = tlsRecordLength(d, at, len);
-      if (need <= len || need > MAX_HELLO_BYTES) this.#onClientHello(f, d, at, len, now);
+      if (need <= len || need > MAX_HELLO_BYTES || p.truncated) this.#onClientHello(f, d, at, len, now);
       else {
         f.tlsBuffer = Buffer.allocUnsafe(need);
         d.copy(f.tlsBuffer, 0, at, at + len);
@@ -236,7 +236,7 @@ export class PacketAnalyzer {
   /** Appends in-order segments to a ClientHello being gathered; out-of-order ones end the attempt. */
   #gatherHello(f: Flow, p: DecodedPacket, now: number): void {
     const buf = f.tlsBuffer!;
-    if (p.tcpSeq !== f.tlsNextSeq) {
+    if (p.tcpSeq !== f.tlsNextSeq || p.truncated) {
       if (((p.tcpSeq + p.payloadLength) >>> 0) === f.tlsNextSeq) return; // a retransmission of what we have
       this.#onClientHello(f, buf, 0, f.tlsBuffered, f.clientHelloMs); // decode what we have
       return;

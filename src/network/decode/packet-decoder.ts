@@ -50,6 +50,7 @@ export class PacketDecoder {
     p.dstPort = 0;
     p.tcpFlags = 0;
     p.fragment = false;
+    p.truncated = false;
     p.data = data;
     p.payloadOffset = 0;
     p.payloadLength = 0;
@@ -126,6 +127,7 @@ export class PacketDecoder {
     p.dst3 = ((d[at + 16]! << 24) | (d[at + 17]! << 16) | (d[at + 18]! << 8) | d[at + 19]!) >>> 0;
     // Ethernet pads short frames and snaplen truncates long ones: trust the smaller of the two.
     const ipEnd = Math.min(end, at + total);
+    p.truncated = end < at + total;
     const flagsFrag = (d[at + 6]! << 8) | d[at + 7]!;
     const more = (flagsFrag & 0x2000) !== 0;
     const fragOffset = (flagsFrag & 0x1fff) * 8;
@@ -153,6 +155,7 @@ export class PacketDecoder {
     p.dst0 = d.readUInt32BE(at + 24); p.dst1 = d.readUInt32BE(at + 28); p.dst2 = d.readUInt32BE(at + 32); p.dst3 = d.readUInt32BE(at + 36);
     // A zero payload length means a jumbogram (RFC 2675): fall back to what was captured.
     const ipEnd = payloadLen === 0 ? end : Math.min(end, at + 40 + payloadLen);
+    p.truncated = payloadLen !== 0 && end < at + 40 + payloadLen;
     let next = d[at + 6]!;
     let cur = at + 40;
     // Extension headers: hop-by-hop (0), routing (43), fragment (44), destination options (60),

@@ -28,6 +28,8 @@ export interface DecodedPacket {
   ipLength: number;
   /** Set for a fragment that is not (yet) a whole datagram: no transport header was read. */
   fragment: boolean;
+  /** The snap length cut the datagram short: the payload seen is less than the wire carried. */
+  truncated: boolean;
   /** Where the transport payload lies: `data` is the batch buffer, or a reassembled datagram. */
   data: Buffer;
   payloadOffset: number;
@@ -38,7 +40,7 @@ export function newDecodedPacket(): DecodedPacket {
   return {
     tsSec: 0, tsNsec: 0, wireLength: 0, vlan: -1, ipVersion: 0, protocol: 0, ttl: 0,
     src0: 0, src1: 0, src2: 0, src3: 0, dst0: 0, dst1: 0, dst2: 0, dst3: 0,
-    srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, icmpType: 0, icmpCode: 0, ipLength: 0, fragment: false,
+    srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, icmpType: 0, icmpCode: 0, ipLength: 0, fragment: false, truncated: false,
     data: EMPTY, payloadOffset: 0, payloadLength: 0,
   };
 }

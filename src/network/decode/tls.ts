@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import type { DecodeErrors } from './decode-errors.ts';
 
 export interface ClientHello {
+  /** False when the hello was cut short (snap length, lost segment): fingerprints are then '' (never a wrong one). */
+  readonly complete: boolean;
   /** legacy_version of the ClientHello (0x0303 for TLS 1.2 and 1.3). */
   readonly version: number;
   /** Highest supported_versions entry (GREASE removed), else `version`. */
@@ -54,6 +56,8 @@ interface Hello {
   type: number;
   body: number;
   end: number;
+  /** Every byte of the handshake message was available. */
+  complete: boolean;
 }
 
 function handshake(d: Buffer, at: number, length: number, errors: DecodeErrors): Hello | null {
@@ -66,7 +70,7 @@ function handshake(d: Buffer, at: number, length: number, errors: DecodeErrors):
   // A hello split over several records or segments is read as far as it was captured.
   const end = Math.min(recEnd, body + hsLen);
   if (end - body < 38) { errors.tls_short++; return null; }
-  return { type, body, end };
+  return { type, body, end, complete: end === body + hsLen };
 }
 
 const u16 = (d: Buffer, i: number): number => (d[i]! << 8) | d[i + 1]!;
@@ -131,8 +135,10 @@ export function decodeClientHello(d: Buffer, at: number, length: number, errors:
   let maxVersion = -1;
   for (const v of supportedVersions) if (!isGrease(v) && v > maxVersion) maxVersion = v;
   if (maxVersion < 0) maxVersion = version;
-  const hello = { version, maxVersion, serverName, alpn, ciphers, extensions, groups, pointFormats, signatureAlgorithms, supportedVersions };
-  return { ...hello, ...fingerprints(hello, transport) };
+  const complete = h.complete;
+  const hello = { complete, version, maxVersion, serverName, alpn, ciphers, extensions, groups, pointFormats, signatureAlgorithms, supportedVersions };
+  // A fingerprint of part of a hello would be a different, wrong fingerprint: leave it empty.
+  return { ...hello, ...(complete ? fingerprints(hello, transport) : { ja3: '', ja3Hash: '', ja4: '' }) };
 }
 
 type Fingerprints = Pick<ClientHello, 'ja3' | 'ja3Hash' | 'ja4'>;
@@ -145,7 +151,7 @@ type Fingerprints = Pick<ClientHello, 'ja3' | 'ja3Hash' | 'ja4'>;
 const fingerprintCache = new Map<string, Fingerprints>();
 const FINGERPRINT_CACHE_MAX = 4096;
 
-function fingerprints(h: Omit<ClientHello, 'ja3' | 'ja3Hash' | 'ja4'>, transport: 't' | 'q'): Fingerprints {
+function fingerprints(h: Omit<ClientHello, 'ja3' | 'ja3Hash' | 'ja4' | 'complete'>, transport: 't' | 'q'): Fingerprints {
   let a = 0x811c9dc5, b = 0x01000193 ^ transport.charCodeAt(0);
   const mixIn = (v: number) => {
     a = Math.imul(a ^ v, 0x01000193);
