@@ -134,3 +134,25 @@ test('certificate rotation: a new key and certificate, the same identity, the ol
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
 });
+
+test('a rule authored at the center is pulled by the agent, loaded at its next start, and its alerts come back', async () => {
+  const agentDir = join(work, 'pull-agent');
+  assert.equal((await cliAsync(['--data-dir', agentDir, 'enroll', '--center', center.url, '--token', token()])).status, 0);
+  const admin = loadIdentity(join(centerDir, 'admin'));
+  const http = CenterHttp.forIdentity(admin, center.url);
+  const yaml = stormRule(3).replace('TEST-CENTER-STORM', 'TEST-CENTER-PULLED');
+  await http.json('PUT', '/api/v1/objects/rule/TEST-CENTER-PULLED', { body: { yaml } });
+  http.close();
+  const config = join(work, 'no-rules.yaml');
+  writeFileSync(config, 'detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n');
+  const first = await cliAsync(['--config', config, '--data-dir', agentDir, 'run', '--once']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /pulled from center objects=1/);
+  assert.equal(readFileSync(join(agentDir, 'center-rules', 'TEST-CENTER-PULLED.yaml'), 'utf8'), yaml);
+  const second = await cliAsync(['--config', config, '--data-dir', agentDir, 'run', '--once']);
+  assert.equal(second.status, 0, second.stderr);
+  const db = centerDb();
+  const n = db.prepare("SELECT count(*) FROM alerts WHERE rule_id = 'TEST-CENTER-PULLED'").pluck().get();
+  db.close();
+  assert.equal(n, 3);
+});

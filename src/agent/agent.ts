@@ -103,10 +103,11 @@ export class Agent {
     const key = openLedgerKey(dataDir);
     for (const note of key.notes) log.warn('audit ledger key', { note });
     this.#ledger = new Ledger(this.#db, { signer: key.signer });
-    const delivered = withCenterSink(config, dataDir);
-    this.#delivery = new Delivery(this.#db, delivered, dataDir, log, (sink, alertIds, error) =>
+    // Enrolled with a security center: its sink, and the rules pulled from it (src/center-client/).
+    const effective = withCenterSink(config, dataDir);
+    this.#delivery = new Delivery(this.#db, effective, dataDir, log, (sink, alertIds, error) =>
       this.#audit('sink_dead_letter', { sink, alert_ids: alertIds, error }));
-    this.#reporter = centerReporter(delivered, dataDir, this.#db, log, this.host, () => this.counters());
+    this.#reporter = centerReporter(effective, dataDir, this.#db, log, this.host, () => this.counters());
     // The alert, its outbox rows and its ledger entry commit in one transaction.
     this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => {
       this.#delivery.enqueue(alert, now);
@@ -117,7 +118,7 @@ export class Agent {
       }, now);
     });
     this.#audit('config_loaded', { sha256: createHash('sha256').update(canonicalize(JSON.parse(JSON.stringify(config)))).digest('hex'), data_dir: dataDir });
-    const d = config.detection;
+    const d = effective.detection;
     const loaded = loadRules({ builtin: d.builtin_rules, dirs: d.rule_dirs });
     const disabled = new Set(d.disabled_rules);
     this.rules = loaded.rules.map((r) => (disabled.has(r.id) ? { ...r, enabled: false } : r));

@@ -6,9 +6,9 @@ import type { Logger } from '../agent/logger.ts';
 import type { DaemonEyeConfig } from '../config/schema.ts';
 import { CENTER_SINK_TYPE, sinkSchema, type SinkConfig } from '../config/sinks-schema.ts';
 import type { Db } from '../store/open-store.ts';
-import { CenterReporter } from './center-reporter.ts';
+import { CenterReporter, centerRulesDir } from './center-reporter.ts';
 import { hasIdentity, identityFileSchema } from './identity.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 type CenterSinkConfig = Extract<SinkConfig, { type: 'center' }>;
 
@@ -25,11 +25,20 @@ function enrolledAsAgent(dir: string): boolean {
   }
 }
 
-/** The config with a `center` sink when this data dir is enrolled as an agent and none is configured. */
+/**
+ * The config as an enrolled agent runs it: a `center` sink unless one is configured, and the rules
+ * pulled from the center (DATA_DIR/center-rules) among the rule directories.
+ */
 export function withCenterSink(config: DaemonEyeConfig, dataDir: string): DaemonEyeConfig {
-  if (centerSink(config) !== undefined || !enrolledAsAgent(join(dataDir, 'identity'))) return config;
-  const sink = { ...(sinkSchema.parse({ type: CENTER_SINK_TYPE }) as CenterSinkConfig), name: 'center' };
-  return { ...config, alerting: { ...config.alerting, sinks: [...config.alerting.sinks, sink] } };
+  if (!enrolledAsAgent(join(dataDir, 'identity'))) return config;
+  let out = config;
+  if (centerSink(config) === undefined) {
+    const sink = { ...(sinkSchema.parse({ type: CENTER_SINK_TYPE }) as CenterSinkConfig), name: 'center' };
+    out = { ...out, alerting: { ...out.alerting, sinks: [...out.alerting.sinks, sink] } };
+  }
+  const rules = centerRulesDir(dataDir);
+  if (existsSync(rules) && !out.detection.rule_dirs.includes(rules)) out = { ...out, detection: { ...out.detection, rule_dirs: [...out.detection.rule_dirs, rules] } };
+  return out;
 }
 
 export function centerReporter(config: DaemonEyeConfig, dataDir: string, db: Db, log: Logger, host: string, counters: () => Record<string, number>): CenterReporter | null {

@@ -4,7 +4,7 @@
 // bound on the center sink's outbox. While the center is down the agent keeps detecting; alerts
 // wait in the outbox, and past max_outbox the oldest lowest-severity ones are shed, counted, and
 // the count is reported at the next heartbeat (the alerts stay in the local store).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../agent/logger.ts';
 import { latestCheckpoint } from '../ledger/index.ts';
@@ -13,6 +13,9 @@ import { VERSION } from '../version.ts';
 import { CenterHttp } from './center-http.ts';
 import { renew, renewalDue } from './enroll.ts';
 import { loadIdentity, type Identity } from './identity.ts';
+
+/** Rules pulled from the center, as YAML files the rule loader reads. */
+export const centerRulesDir = (dataDir: string) => join(dataDir, 'center-rules');
 
 export interface ReporterOptions {
   readonly dataDir: string;
@@ -123,7 +126,23 @@ export class CenterReporter {
     }
   }
 
-  /** Pulls changed objects in bounded batches into DATA_DIR/center-objects/KIND/ID.json. */
+  #writeRule(id: string, yaml: unknown): void {
+    const dir = centerRulesDir(this.#o.dataDir);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${id}.yaml`);
+    if (typeof yaml !== 'string') {
+      rmSync(file, { force: true });
+      return;
+    }
+    writeFileSync(`${file}.tmp`, yaml);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * Pulls changed objects in bounded batches into DATA_DIR/center-objects/KIND/ID.json. A rule whose
+   * body carries its YAML (`{"yaml": "id: ..."}`) is also written to DATA_DIR/center-rules/ID.yaml,
+   * which the agent loads with its other rule directories (from its next start).
+   */
   async #pull(http: CenterHttp, state: ClientState): Promise<void> {
     for (;;) {
       const page = await http.json<{ objects: { kind: string; object_id: string; version: number; revision: number; deleted: boolean; body: unknown }[]; next_since: number; more: boolean }>(
@@ -134,6 +153,7 @@ export class CenterReporter {
         const file = join(dir, `${o.object_id}.json`);
         writeFileSync(`${file}.tmp`, JSON.stringify({ id: o.object_id, version: o.version, revision: o.revision, deleted: o.deleted, body: o.body }, null, 2) + '\n');
         renameSync(`${file}.tmp`, file);
+        if (o.kind === 'rule') this.#writeRule(o.object_id, o.deleted ? null : (o.body as { yaml?: unknown } | null)?.yaml);
       }
       state.objects_revision = page.next_since;
       this.#saveState(state);
