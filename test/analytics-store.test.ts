@@ -216,3 +216,24 @@ test('scan starts become observations with resources, parent and fan-out', () =>
   assert.equal(m.user, 'uid:33');
   db.close();
 });
+
+test('an unreadable active version does not stop the detector: it runs as a cold start and says why', async () => {
+  const dir = dataDir();
+  const path = storePath(dir);
+  const db = openStoreForWriting(path);
+  db.prepare(`INSERT INTO analytics_model_versions (created_at, window_from, window_to, training_rows, excluded_rows, seed, status,
+    trained_by, duration_ms, models, bundle) VALUES (1, 0, 1, 10, 0, 1, 'active', 'test', 1, '[]', ?)`).run(Buffer.from('garbage'));
+  const warnings: string[] = [];
+  const detector = new AnalyticsDetector({ dbPath: path, threshold: 0.8, windowDays: 14, updateInterval: 86_400, autoTrain: false,
+    log: (level, message, fields) => warnings.push(`${level} ${message} ${String(fields['code'])}`) });
+  assert.equal(detector.state, 'cold_start');
+  assert.deepEqual(warnings, ['warn analytics model unusable DE_ANALYTICS_CORRUPT']);
+  const recorder = new AlertRecorder(db, 'h');
+  const run = await detector.detect(context(db, recorder, 'scan'));
+  assert.deepEqual(run.findings, []);
+  assert.equal(warnings.length, 1, 'not retried on every scan');
+  await detector.close();
+  db.close();
+  const status = cli(dir, 'analytics', 'status', '--format', 'json');
+  assert.match(JSON.parse(status.stdout).last_train_error as string, /^DE_ANALYTICS_CORRUPT/);
+});

@@ -52,6 +52,8 @@ export class AnalyticsDetector implements Detector {
   #model: { version: number; ensemble: Ensemble } | null;
   #training: Promise<void> | null = null;
   #closed = false;
+  /** The active version that failed to load (not retried every scan). */
+  #unusable: number | null = null;
   #insertScore;
   #activeQuery;
 
@@ -59,7 +61,7 @@ export class AnalyticsDetector implements Detector {
     this.#o = options;
     this.#db = new Database(options.dbPath);
     this.#db.pragma('busy_timeout = 5000');
-    this.#model = loadActive(this.#db, options.threshold);
+    this.#model = this.#loadActive();
     // The rules table is where every rule and model reports its runs and keeps its cursor.
     this.#db.prepare(`INSERT INTO rules (rule_id, name, version, severity, source, enabled, sql_sha256, loaded_at)
       VALUES (?, ?, ?, ?, 'builtin:analytics', 1, '', ?) ON CONFLICT (rule_id) DO UPDATE SET enabled = 1`)
@@ -88,7 +90,7 @@ export class AnalyticsDetector implements Detector {
     if (context.trigger === 'scan') {
       // `daemoneye analytics train|rollback` change the active version under a running agent.
       const active = (this.#activeQuery.get() as { version: number } | undefined)?.version ?? null;
-      if (active !== (this.#model?.version ?? null)) this.reload();
+      if (active !== (this.#model?.version ?? null) && active !== this.#unusable) this.reload();
       if (this.#o.autoTrain !== false) this.#maybeRetrain();
     }
     // Kernel passes read exec rows only; the scan's lifecycle rows are left for the scan pass.
@@ -170,14 +172,30 @@ export class AnalyticsDetector implements Detector {
     // Notable scores are evidence for a while, not forever: pruned with each training.
     this.#db.prepare('DELETE FROM analytics_scores WHERE scored_at < ?').run(Date.now() - SCORES_KEPT_DAYS * 86_400_000);
     setState(this.#db, 'last_train_error', '');
-    this.#model = loadActive(this.#db, this.#o.threshold);
+    this.#model = this.#loadActive();
     this.#o.log?.('info', 'analytics model trained', { version, rows: set.trainingRows, excluded: set.excludedRows, ms: Math.round(set.durationMs) });
     return version;
   }
 
   /** Re-reads the active version (after `daemoneye analytics rollback` or `train`). */
   reload(): void {
-    this.#model = loadActive(this.#db, this.#o.threshold);
+    this.#model = this.#loadActive();
+  }
+
+  /**
+   * A version that cannot be read back must not stop the agent: it runs as on a cold start (and so
+   * trains a fresh version) and says why; `daemoneye analytics rollback` can pick an older one.
+   */
+  #loadActive(): { version: number; ensemble: Ensemble } | null {
+    try {
+      return loadActive(this.#db, this.#o.threshold);
+    } catch (e) {
+      this.#unusable = (this.#db.prepare(`SELECT version FROM analytics_model_versions WHERE status = 'active'`).get() as { version: number } | undefined)?.version ?? null;
+      const code = (e as { code?: string }).code ?? 'error';
+      this.#o.log?.('warn', 'analytics model unusable', { code, reason: (e as Error).message });
+      setState(this.#db, 'last_train_error', `${code}: ${(e as Error).message}`);
+      return null;
+    }
   }
 
   async close(): Promise<void> {
