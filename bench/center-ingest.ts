@@ -5,7 +5,7 @@
 // promise 10,000+ per minute). No peer tool is named for this one.
 //   BENCH_CENTER_ALERTS   alerts per engine run (default 100,000)
 //   BENCH_CENTER_AGENTS   concurrent agents posting (default 4)
-//   BENCH_CENTER_CONVERGE alerts a region converges to its primary (default 200,000; the figure is 1,000,000)
+//   BENCH_CENTER_CONVERGE alerts a region converges to its primary (default 1,000,000, the figure)
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { fmt } from './bench-utils.ts';
 
 const TOTAL = Number(process.env['BENCH_CENTER_ALERTS'] ?? 100_000);
 const AGENTS = Number(process.env['BENCH_CENTER_AGENTS'] ?? 4);
-const CONVERGE = Number(process.env['BENCH_CENTER_CONVERGE'] ?? 200_000);
+const CONVERGE = Number(process.env['BENCH_CENTER_CONVERGE'] ?? 1_000_000);
 const BATCH = 1000; // the center sink's default batch_size
 const work = mkdtempSync(join(tmpdir(), 'de-bench-center-'));
 const centers: CenterProcess[] = [];
