@@ -2,7 +2,8 @@
 // cannot supply, e.g. CPU for a kernel exec) take the training median, so they never look unusual.
 // Explanations compare each feature with its training percentiles: "command-line entropy 5.9 vs p99 4.1".
 import type { FeatureRow } from '../features/feature-row.ts';
-import { Calibration, type SavedCalibration } from './calibration.ts';
+import { Calibration, CALIBRATION_MAX, type SavedCalibration } from './calibration.ts';
+import { Prng } from './prng.ts';
 import { IsolationForest, type SavedForest } from './isolation-forest.ts';
 import type { Contribution, FitContext, Model, ModelDescription, ModelScore, SavedModel } from './model.ts';
 
@@ -73,15 +74,27 @@ export class IsolationForestModel implements Model {
   fit(rows: readonly FeatureRow[], context: FitContext): void {
     const d = this.features.length;
     // Medians first: they fill the missing values of the training matrix too.
+    // Percentiles from at most CALIBRATION_MAX rows (a uniform sample): exact enough, and cheap on a million.
+    const statRows = rows.length <= CALIBRATION_MAX ? rows : Array.from(new Prng(context.seed ^ 0x57a7).sample(rows.length, CALIBRATION_MAX), (i) => rows[i]!);
     this.#stats = this.features.map((f) => {
-      const values = Float64Array.from(rows.map((r) => r.numeric[f]).filter((v): v is number => v !== undefined && Number.isFinite(v))).sort();
+      const values = Float64Array.from(statRows.map((r) => r.numeric[f]).filter((v): v is number => v !== undefined && Number.isFinite(v))).sort();
       const q = (p: number) => (values.length === 0 ? 0 : values[Math.min(values.length - 1, Math.floor(p * values.length))]!);
       return { p1: q(0.01), p50: q(0.5), p99: q(0.99) };
     });
     const data = this.#matrix(rows);
     const matrix = { data, rows: rows.length, cols: d };
     this.#forest = new IsolationForest({ trees: this.trees, sampleSize: this.sampleSize, seed: context.seed }).fit(matrix);
-    this.#calibration = Calibration.fromScores(this.#forest.score(matrix), context.seed);
+    // Calibration keeps at most CALIBRATION_MAX scores: score a uniform sample of that size rather
+    // than every row (on a million rows that is most of the training time).
+    if (rows.length <= CALIBRATION_MAX) {
+      this.#calibration = Calibration.fromScores(this.#forest.score(matrix), context.seed);
+    } else {
+      const pick = new Prng(context.seed ^ 0x5eed).sample(rows.length, CALIBRATION_MAX);
+      const sample = new Float64Array(pick.length * d);
+      pick.forEach((r, i) => sample.set(data.subarray(r * d, (r + 1) * d), i * d));
+      const scores = this.#forest.score({ data: sample, rows: pick.length, cols: d }).sort();
+      this.#calibration = new Calibration(scores, rows.length);
+    }
   }
 
   score(rows: readonly FeatureRow[]): ModelScore[] {
