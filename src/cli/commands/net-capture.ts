@@ -41,8 +41,8 @@ export function registerNetCapture(net: Command): void {
     .description('capture packets live with libpcap, showing a running packet and drop counter')
     .option('-i, --interface <name>', 'interface to capture on; `any` for all (default: capture_interface, else the default route\'s)')
     .option('--filter <expr>', 'BPF capture filter, pcap-filter(7) syntax (default: capture_filter)')
-    .option('-c, --count <n>', 'stop after this many packets')
-    .option('-w, --write <file>', 'write the packets to a pcap file (readable by tcpdump, Wireshark, `daemoneye net read`)')
+    .option('--count <n>', 'stop after this many packets')
+    .option('-w, --write <file>', 'write the packets to a pcap file (readable by tcpdump, Wireshark, `daemoneye net read`); `-` for stdout')
     .option('--duration <seconds>', 'stop after this many seconds')
     .option('--snaplen <bytes>', 'bytes kept per packet (default: max_packet_size, 1500)')
     .option('--buffer-mb <n>', 'kernel capture buffer in MiB (default: buffer_size_mb, 100)')
@@ -58,7 +58,8 @@ Examples:
   sudo daemoneye net capture -i eth0 --filter "udp port 53" --count 100
   sudo daemoneye net capture -i eth0 --filter "tcp port 443" -w /tmp/tls.pcap --duration 60
   sudo daemoneye net capture --format json --duration 10      # default route's interface, JSON summary
-  sudo daemoneye net capture -i any --filter "port 53" -w /tmp/dns.pcap   # every interface (cooked headers)`)
+  sudo daemoneye net capture -i any --filter "port 53" -w /tmp/dns.pcap   # every interface (cooked headers)
+  sudo daemoneye net capture -i eth0 --count 50 -w - | tshark -r -          # pcap on stdout`)
     .action(async (opts: CaptureOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const format = opts.format ?? global.format ?? 'text';
@@ -116,10 +117,12 @@ Examples:
         seconds: (Date.now() - started) / 1000,
         ...(opts.write === undefined ? {} : { written: opts.write }),
       };
-      if (format === 'json') process.stdout.write(`${JSON.stringify(summary)}\n`);
+      // With -w - the packets own stdout: the summary goes to stderr.
+      const out = opts.write === '-' ? process.stderr : process.stdout;
+      if (format === 'json') out.write(`${JSON.stringify(summary)}\n`);
       else {
-        process.stdout.write(`${seen} packets captured on ${iface}${opts.write === undefined ? '' : `, written to ${opts.write}`}\n`);
-        process.stdout.write(`${s.received} received by filter, ${s.droppedKernel} dropped by kernel, ${s.droppedInterface} dropped by interface\n`);
+        out.write(`${seen} packets captured on ${iface}${opts.write === undefined ? '' : `, written to ${opts.write === '-' ? 'stdout' : opts.write}`}\n`);
+        out.write(`${s.received} received by filter, ${s.droppedKernel} dropped by kernel, ${s.droppedInterface} dropped by interface\n`);
       }
       if (error !== undefined) throw error;
     });
