@@ -127,6 +127,19 @@ test('oversized, malformed, wrongly typed and random payloads: refused, nothing 
   assert.equal(storedAlerts(), 0);
 });
 
+test('roles: an agent cannot push as a regional center or read the fleet; an analyst cannot post alerts', async () => {
+  const push = await rawRequest(center.url, { ca: caPem, cert: agentA.certPem, key: agentA.keyPem, path: '/api/v1/federation/push',
+    body: JSON.stringify({ now: Date.now(), alerts: [], edits: [], hosts: [] }) });
+  assert.equal(push.status, 403);
+  assert.match(push.body, /role_not_allowed/);
+  const read = await rawRequest(center.url, { ca: caPem, cert: agentA.certPem, key: agentA.keyPem, path: '/api/v1/alerts' });
+  assert.equal(read.status, 403);
+  const admin = loadIdentity(join(centerDir, 'admin'));
+  const asAnalyst = await post(admin, batch(admin.id));
+  assert.equal(asAnalyst.status, 403);
+  assert.equal(storedAlerts(), 0);
+});
+
 test('a revoked certificate: refused at once', async () => {
   const ok = await post(agentB, batch(agentB.id, 2));
   assert.equal(ok.status, 200, ok.body);
@@ -142,7 +155,7 @@ test('a revoked certificate: refused at once', async () => {
 test('every refusal was recorded with its reason', async () => {
   const seen = reasons();
   for (const reason of ['no_client_certificate', 'certificate_not_trusted', 'certificate_unknown', 'identity_claim_mismatch',
-    'payload_too_large', 'malformed_json', 'unsupported_media_type', 'malformed_alerts', 'certificate_revoked']) {
+    'payload_too_large', 'malformed_json', 'unsupported_media_type', 'malformed_alerts', 'certificate_revoked', 'role_not_allowed']) {
     assert.ok(seen.has(reason), `${reason} in ${[...seen].join(', ')}`);
     await center.waitForLog(new RegExp(`request refused reason="${reason}"`));
   }
