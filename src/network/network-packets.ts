@@ -24,6 +24,7 @@ export class NetworkPackets {
   #source: CollectorPacketSource | null = null;
   #inFlight = 0;
   #dropped = 0;
+  #lastDropWarning = 0;
   #counters: NetworkCounters | null = null;
   #decodeErrors: Record<string, number> = {};
   #closed: Promise<void> | null = null;
@@ -105,6 +106,14 @@ export class NetworkPackets {
     if (this.#worker === null) return;
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       this.#dropped++;
+      // Shedding is reported, never silent (at most once a minute, with the running total).
+      const now = Date.now();
+      if (now - this.#lastDropWarning >= 60_000) {
+        this.#lastDropWarning = now;
+        this.#log.warn('network monitor behind: packet batches dropped before decoding', {
+          dropped_total: this.#dropped, hint: 'narrow capture_filter, or use flow_accounting: xdp so only content packets reach the agent',
+        });
+      }
       return;
     }
     this.#inFlight++;
