@@ -25,6 +25,7 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
       enable_federation: true, primary_endpoint: 'https://primary.daemoneye.com',
       regional_endpoints: ['https://region1.daemoneye.com', 'https://region2.daemoneye.com'],
       sync_interval: 300, conflict_resolution: 'primary_wins',
+      batch_size: 1000, max_batches_per_sync: 1000, // defaults (docs/center.md)
     },
     stix_taxii: {
       enable_integration: true, taxii_endpoint: 'https://taxii.example.com', collection_id: 'daemoneye-indicators', sync_interval: 3600,
