@@ -140,6 +140,30 @@ test('roles: an agent cannot push as a regional center or read the fleet; an ana
   assert.equal(storedAlerts(), 0);
 });
 
+test('a regional center pushing malformed or hostile batches: refused whole, nothing stored', async () => {
+  const region = await enrolWith(centerDir, center.url, join(work, 'region'), 'center');
+  const push = (body: string | Buffer) => rawRequest(center.url, { ca: caPem, cert: region.certPem, key: region.keyPem, path: '/api/v1/federation/push', body });
+  const good = { origin: 'agent-x', origin_seq: 1, alert_uuid: randomUUID(), center_id: 'r', rule_id: 'R', rule_name: 'r', severity: 'high', host: 'h', summary: 's',
+    first_seen: 1, received_at: 1, body: '{}', status: 'open', assignee: null, triage_version: 0, triage_hlc: null, triage_by: null };
+  const edit = { edit_id: randomUUID(), alert_uuid: good.alert_uuid, status: 'resolved', assignee: null, assignee_set: false, note: null, author: 'x',
+    hlc: '000000000000001.000000.n', base_hlcs: [], origin_center: 'r', at: 1 };
+  for (const body of [
+    { now: 1, alerts: [{ ...good, severity: 'extreme' }], edits: [], hosts: [] },
+    { now: 1, alerts: [{ ...good, alert_uuid: 'x' }], edits: [], hosts: [] },
+    { now: 1, alerts: [good], edits: [{ ...edit, hlc: 'yesterday' }], hosts: [] },
+    { now: 1, alerts: [good], edits: [{ ...edit, base_hlcs: Array(100).fill('a') }], hosts: [] },
+    { now: 1, alerts: [good], edits: [], hosts: [{ id: 'h', role: 'analyst' }] },
+    { now: 'soon', alerts: [], edits: [], hosts: [] },
+    { alerts: [good] },
+  ]) {
+    const r = await push(JSON.stringify(body));
+    assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 100)} -> ${r.status}`);
+  }
+  for (let i = 0; i < 10; i++) assert.ok((await push(randomBytes(1 + Math.floor(Math.random() * 1000)))).status >= 400);
+  assert.equal(storedAlerts(), 0);
+  await center.waitForLog(/reason="malformed_federation_push"/);
+});
+
 test('a revoked certificate: refused at once', async () => {
   const ok = await post(agentB, batch(agentB.id, 2));
   assert.equal(ok.status, 200, ok.body);
