@@ -235,5 +235,9 @@ test('an unreadable active version does not stop the detector: it runs as a cold
   await detector.close();
   db.close();
   const status = cli(dir, 'analytics', 'status', '--format', 'json');
-  assert.match(JSON.parse(status.stdout).last_train_error as string, /^DE_ANALYTICS_CORRUPT/);
+  const s = JSON.parse(status.stdout) as { state: string; unusable: string; last_train_error: string };
+  assert.equal(s.state, 'unusable');
+  assert.match(s.unusable, /^DE_ANALYTICS_CORRUPT/);
+  assert.match(s.last_train_error, /^DE_ANALYTICS_CORRUPT/);
+  assert.match(cli(dir, 'analytics', 'status').stdout, /state: unusable — version 1 cannot be read back/);
 });

@@ -1,6 +1,6 @@
 // `daemoneye analytics status|train|rollback|features|score`: behavioural models (docs/analytics.md).
 import type { Command } from 'commander';
-import { listVersions, rollback, saveVersion, getState } from '../../analytics/lifecycle/model-store.ts';
+import { getState, listVersions, loadActive, rollback, saveVersion } from '../../analytics/lifecycle/model-store.ts';
 import { trainFromStore } from '../../analytics/lifecycle/train-from-store.ts';
 import { extractFeatures } from '../../analytics/features/extract-features.ts';
 import { loadObservations } from '../../analytics/features/load-observations.ts';
@@ -41,12 +41,20 @@ Examples:
       try {
         const versions = listVersions(db);
         const active = versions.find((v) => v.status === 'active') ?? null;
+        // An active version that cannot be read back is reported as such (the agent runs as on a cold start).
+        let unusable: string | null = null;
+        try {
+          loadActive(db, a.anomaly_threshold);
+        } catch (e) {
+          unusable = `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}`;
+        }
         const since = Date.now() - 86_400_000;
         const recent = db.prepare(`SELECT count(*) AS scored, coalesce(sum(alerted), 0) AS alerted FROM analytics_scores WHERE scored_at >= ?`).get(since) as { scored: number; alerted: number };
         const status = {
           enabled: a.enable_behavioral_analysis, machine_learning: a.enable_machine_learning, threshold: a.anomaly_threshold,
           training_window_days: a.training_window_days, model_update_interval: a.model_update_interval,
-          state: active === null ? 'cold_start' : 'active',
+          state: active === null ? 'cold_start' : unusable !== null ? 'unusable' : 'active',
+          unusable,
           active_version: active?.version ?? null,
           last_train_at: iso(Number(getState(db, 'last_train_at') ?? 0)),
           last_train_error: getState(db, 'last_train_error') || null,
@@ -63,7 +71,9 @@ Examples:
           `behavioural analysis: ${status.enabled ? 'enabled' : 'disabled (enterprise.analytics.enable_behavioral_analysis: false)'}; threshold ${status.threshold}; window ${status.training_window_days} days; retrain every ${status.model_update_interval} s`,
           active === null
             ? 'state: cold start — no model yet. The agent trains one as soon as the store holds process history; or run `daemoneye analytics train`.'
-            : `state: active — version ${active.version}, trained ${iso(active.created_at)} on ${active.training_rows} observations (${active.excluded_rows} alerted left out)`,
+            : unusable !== null
+              ? `state: unusable — version ${active.version} cannot be read back (${unusable}); the agent runs as on a cold start and trains a new version. \`daemoneye analytics rollback\` picks an earlier one.`
+              : `state: active — version ${active.version}, trained ${iso(active.created_at)} on ${active.training_rows} observations (${active.excluded_rows} alerted left out)`,
         ];
         if (status.last_train_error) lines.push(`last training problem: ${status.last_train_error}`);
         lines.push(`last 24 h: ${recent.scored} observations scored 0.5 or more, ${recent.alerted} at or above the threshold`, '');
