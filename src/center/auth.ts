@@ -72,6 +72,8 @@ export function authenticate(repo: CenterRepo, refusals: Refusals) {
     if (row.identity_id !== who.id) return refusals.refuse(req, reply, 403, 'certificate_identity_mismatch', `serial ${serial}`);
     req.caller = { id: who.id, role: who.role, serial, notAfter: row.not_after };
     if (row.revoked_at !== null) return refusals.refuse(req, reply, 403, 'certificate_revoked', `${who.role} ${who.id}: ${row.revoke_reason ?? ''}`);
+    // A resumed TLS session is not re-verified by OpenSSL: the record's validity still applies.
+    if (row.not_after <= Date.now()) return refusals.refuse(req, reply, 401, 'certificate_expired', `${who.role} ${who.id}`);
     if (!roles.includes(who.role)) return refusals.refuse(req, reply, 403, 'role_not_allowed', `${who.role} may not call this endpoint`);
     return undefined;
   };
