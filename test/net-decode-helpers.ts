@@ -24,7 +24,7 @@ export function tshark(file: string, args: readonly string[]): string[][] {
 }
 
 export async function startTcpdump(iface: string, file: string, filter: string, extra: readonly string[] = []): Promise<() => Promise<void>> {
-  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '-U', '--immediate-mode', '-n', '-s', '0', ...extra, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '-U', '--immediate-mode', '-B', '8192', '-n', '-s', '0', ...extra, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (b: Buffer) => {

@@ -12,7 +12,10 @@ import { after, test } from 'node:test';
 import { NetworkMonitor } from '../src/network/monitor.ts';
 import { LiveCapture } from '../src/sources/pcap/index.ts';
 import { openStoreForWriting } from '../src/store/open-store.ts';
-import { DNS_ADDRESS, startDnsServer } from './net-decode-helpers.ts';
+import { startDnsServer } from './net-decode-helpers.ts';
+
+/** This file's own DNS server address: test files run in parallel and each binds port 53. */
+const DNS_ADDRESS = '127.0.0.80';
 
 const skip = process.getuid?.() !== 0 ? 'needs root to capture on loopback' : (() => {
   try {
@@ -27,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'daemoneye-net-attr-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('rows of a process\'s TCP and UDP traffic name its pid (procfs attribution)', { skip }, async () => {
-  const dns = await startDnsServer();
+  const dns = await startDnsServer(DNS_ADDRESS);
   const server = createServer((s) => {
     s.on('data', () => s.write('HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n'));
     s.on('error', () => {});

@@ -11,7 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { cli } from './cli-helpers.ts';
 import { writePcap } from './net-decode-packets.ts';
-import { DNS_ADDRESS, haveTools, httpGet, sshBanner, startDnsServer, startServers, startTcpdump, tlsClient, udpDns, type LoopbackServers } from './net-decode-helpers.ts';
+import { haveTools, httpGet, sshBanner, startDnsServer, startServers, startTcpdump, tlsClient, udpDns, type LoopbackServers } from './net-decode-helpers.ts';
+
+/** This file's own DNS server address: test files run in parallel and each binds port 53. */
+const DNS_ADDRESS = '127.0.0.78';
 
 const skip = haveTools() ?? (spawnSync('which', ['editcap']).status === 0 ? false : 'editcap is not installed');
 const dir = mkdtempSync(join(tmpdir(), 'daemoneye-net-read-'));
@@ -30,11 +33,11 @@ function tunnelNames(): [string, number][] {
 
 describe('daemoneye net read', { skip }, () => {
   before(async () => {
-    const dns = await startDnsServer();
+    const dns = await startDnsServer(DNS_ADDRESS);
     servers = await startServers();
     const stop = await startTcpdump('lo', pcap, `host ${DNS_ADDRESS} or port ${servers.tlsPort} or port ${servers.httpPort} or port ${servers.sshPort}`);
     try {
-      await udpDns([['www.example.test', 1], ...tunnelNames(), ['nx.example.test', 1]]);
+      await udpDns([['www.example.test', 1], ...tunnelNames(), ['nx.example.test', 1]], DNS_ADDRESS);
       await tlsClient(servers.tlsPort, 'tls.example.test', ['h2']);
       await httpGet('127.0.0.1', servers.httpPort, '/download/tool.sh?key=abc', 'Wget/1.21.3');
       await sshBanner(servers.sshPort);

@@ -12,8 +12,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { cliAsync } from './cli-helpers.ts';
-import { DNS_ADDRESS, startDnsServer } from './net-decode-helpers.ts';
+import { startDnsServer } from './net-decode-helpers.ts';
 import { PCAP_ADDON_PATH } from '../src/sources/pcap/native-pcap.ts';
+
+/** This file's own DNS server address: test files run in parallel and each binds port 53. */
+const DNS_ADDRESS = '127.0.0.79';
 
 const BPF_ADDON = new URL('../native/build/Release/daemoneye_bpf.node', import.meta.url);
 const skip = process.getuid?.() !== 0 ? 'needs root: the collector captures packets and loads eBPF'
@@ -28,7 +31,7 @@ after(() => {
 });
 
 test('live capture through the collector: attributed rows and network alerts', { skip, timeout: 120_000 }, async () => {
-  const dns = await startDnsServer();
+  const dns = await startDnsServer(DNS_ADDRESS);
   const http = createServer((s) => {
     s.on('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'));
     s.on('error', () => {});
