@@ -68,7 +68,10 @@ export function simulateHost(sim: HostSimulation): LabelledObservation[] {
     const dayStart = sim.startMs + day * DAY;
     const weekday = day % 7 < 5;
     for (const beh of behaviours) {
-      const n = beh.perDay >= 1 ? poisson(r, beh.perDay) : (r.next() < beh.perDay ? 1 : 0);
+      // Timers and cron jobs (night, or up to hourly around the clock) run on schedule, exactly so
+      // many times a day; people and triggered work arrive at random (Poisson).
+      const scheduled = beh.perDay >= 1 && (beh.hours === 'night' || (beh.hours === 'always' && beh.perDay <= 24));
+      const n = scheduled ? Math.round(beh.perDay) : beh.perDay >= 1 ? poisson(r, beh.perDay) : (r.next() < beh.perDay ? 1 : 0);
       for (let i = 0; i < n; i++) {
         const tod = timeOfDay(r, beh.hours, weekday);
         if (tod === null) continue;
