@@ -45,6 +45,9 @@ const ethernetPackets = [
   ethernet(0x0806, Buffer.alloc(28)), // ARP: not IP, not an error
 ];
 const sllPackets = [sll(0x0800, ipv4('198.51.100.1', '198.51.100.2', 1, icmpEcho(8))), sll(0x0800, ipv4('198.51.100.2', '198.51.100.1', 1, icmpEcho(0)))];
+// BSD loopback (DLT_NULL): a 4-byte address family in the capturing host's order (2 = IPv4, 30 = IPv6 on macOS).
+const nullPackets = [Buffer.concat([Buffer.from([2, 0, 0, 0]), ipv4('127.0.0.1', '127.0.0.1', 17, udp(5000, 5001, Buffer.from('hi')))]),
+  Buffer.concat([Buffer.from([0, 0, 0, 30]), ipv6('::1', '::1', 6, tcp(40010, 8080, 0x02, 9))])];
 const rawPackets = [ipv4('192.0.2.1', '198.51.100.80', 6, tcp(40003, 8000, 0x18, 5, Buffer.from('GET /raw HTTP/1.1\r\nHost: raw.example.test\r\n\r\n')))];
 
 interface Ours { vlan: number; src: string; dst: string; sport: number; dport: number; proto: number; icmp: number; fragment: boolean }
@@ -101,6 +104,7 @@ describe('link and network layers match tshark', { skip }, () => {
   });
   test('Linux cooked capture v1 with ICMP', () => compare(join(dir, 'sll.pcap'), LinkType.LINUX_SLL, sllPackets));
   test('raw IP', () => compare(join(dir, 'raw.pcap'), LinkType.RAW, rawPackets));
+  test('BSD loopback (NULL), either byte order', () => compare(join(dir, 'null.pcap'), LinkType.NULL, nullPackets));
 });
 
 test('a fragmented DNS response is reassembled and decoded; HTTP over raw IP is recognised', () => {
