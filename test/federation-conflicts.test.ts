@@ -64,6 +64,16 @@ test('primary_wins: concurrent edits converge to the primary\'s', { timeout: 120
   await sync();
   await sync();
   for (const [c, who] of [[primary, p], [region, r]] as const) assert.equal((await read(c, who, a!)).assignee, 'primary-analyst');
+
+  // An authored change reaches the region at once (its long poll), not at its next round (an hour here).
+  await api(primary.url, p, 'PUT', '/api/v1/objects/rule/URGENT-1', { body: { yaml: 'id: URGENT-1' }, deleted: false });
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const rules = await api<{ rules: { id: string }[] }>(region.url, r, 'GET', '/api/v1/rules');
+    if (rules.rules.some((x) => x.id === 'URGENT-1')) break;
+    assert.ok(Date.now() < until, 'the region should pull the change without waiting for sync_interval');
+    await new Promise((res) => setTimeout(res, 200));
+  }
 });
 
 test('timestamp_wins by HLC: a region 10 minutes fast does not win for it; the later edit does; a closed alert is not reopened', { timeout: 120_000 }, async () => {

@@ -56,6 +56,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/v1/heartbeat': { post: { summary: 'agent health, outbox depth, shed counts, audit checkpoint', security: mtls, responses: ok('latest object revision') } },
       '/api/v1/objects': { get: { summary: 'authored objects changed since a revision (pull)', security: mtls, parameters: [q('since', { type: 'integer' }, 'revision cursor'), q('limit', { type: 'integer' }, 'batch'), q('kind', { type: 'string' }, 'rule | indicator_set | config')], responses: ok('objects') } },
+      '/api/v1/objects/changes': { get: { summary: 'long poll: answers when an authored object changes after `since` (or after `timeout` seconds, at most 55)', security: mtls, parameters: [q('since', { type: 'integer' }, 'revision'), q('timeout', { type: 'integer' }, 'seconds (25)')], responses: ok('the latest revision') } },
       '/api/v1/objects/{kind}/{id}': { put: { summary: 'create or replace a rule, indicator set or config (analyst, primary only)', security: mtls, responses: ok('new version') } },
       '/api/v1/hosts': { get: { summary: 'enrolled hosts and their health', security: mtls, responses: ok('hosts') } },
       '/api/v1/rules': { get: { summary: 'rules authored at the center', security: mtls, responses: ok('rules') } },

@@ -5,6 +5,7 @@
 // only past what the other side acknowledged, so a round cut short by a crash or a partition
 // resumes where it stopped. While the primary is unreachable the region keeps working: what it
 // must send waits in its own tables.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../agent/logger.ts';
 import type { CenterContext } from '../center/center-context.ts';
 import { CenterHttp } from '../center-client/center-http.ts';
@@ -44,6 +45,9 @@ export class FederationSync {
   #timer: NodeJS.Timeout | null = null;
   #current: Promise<RoundReport> | null = null;
   #stopped = false;
+  #watchHttp: CenterHttp | null = null;
+  #watching: Promise<void> = Promise.resolve();
+  readonly #abort = new AbortController();
 
   constructor(ctx: CenterContext, identity: Identity, o: SyncOptions) {
     this.#ctx = ctx;
@@ -60,12 +64,35 @@ export class FederationSync {
       this.#timer = setTimeout(() => void this.round().finally(next), ms);
     };
     void this.round().finally(next);
+    this.#watching = this.#watch();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#abort.abort();
     if (this.#timer) clearTimeout(this.#timer);
+    this.#watchHttp?.close(); // ends the long poll in flight
+    await this.#watching;
     await this.#current?.catch(() => {});
+  }
+
+  /**
+   * Urgent changes: a long poll on the primary's object revision. When the primary authors or
+   * revokes something, the region runs a round at once instead of at its next interval.
+   */
+  async #watch(): Promise<void> {
+    while (!this.#stopped) {
+      this.#watchHttp = CenterHttp.forIdentity(this.#identity, this.#o.primaryUrl, { timeoutMs: 40_000 });
+      try {
+        const since = await this.#fed.cursor(PEER, 'objects_in');
+        const r = await this.#watchHttp.json<{ revision: number }>('GET', `/api/v1/objects/changes?since=${since}&timeout=25`);
+        if (r.revision > since && !this.#stopped) await this.round();
+      } catch {
+        await sleep(5_000 + Math.random() * 5_000, undefined, { signal: this.#abort.signal }).catch(() => {});
+      } finally {
+        this.#watchHttp.close();
+      }
+    }
   }
 
   /** One round; a round already running is joined, not doubled. */

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CenterContext } from '../center-context.ts';
 import { alertBatchInput, heartbeatInput } from '../alert-input.ts';
+import { RevisionWatch } from '../revision-watch.ts';
 
 const issues = (e: { issues: { path: PropertyKey[]; message: string }[] }) =>
   e.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
@@ -32,6 +33,15 @@ export function ingestRoutes(app: FastifyInstance, ctx: CenterContext): void {
     await ctx.repo.heartbeat(caller.id, parsed.data, Date.now());
     const latest = await ctx.repo.latestRevision();
     return { ok: true, objects_revision: latest, cert_not_after: new Date(caller.notAfter).toISOString() };
+  });
+
+  // Long poll: answers as soon as an authored object changes after `since` (or after `timeout` s).
+  const watch = new RevisionWatch(ctx.repo);
+  app.addHook('preClose', async () => watch.close()); // before the server waits for requests in flight
+  app.get<{ Querystring: { since?: string; timeout?: string } }>('/api/v1/objects/changes', { config: { roles: ['agent', 'center', 'analyst'] } }, async (req) => {
+    const since = Math.max(0, Number(req.query.since ?? 0) || 0);
+    const timeoutS = Math.min(55, Math.max(1, Number(req.query.timeout ?? 25) || 25));
+    return { revision: await watch.wait(since, timeoutS * 1000) };
   });
 
   app.get<{ Querystring: { since?: string; limit?: string; kind?: string } }>('/api/v1/objects', { config: { roles: ['agent', 'center', 'analyst'] } }, async (req) => {
