@@ -13,9 +13,8 @@
 //   combined p is the smaller of Fisher's p and Tippett's (the smallest family p times the number of
 //   families), doubled: a Bonferroni correction for taking the better of the two tests, which keeps
 //   the result a valid p value. Several moderate signals are found by Fisher, one strong by Tippett.
-//   The isolation forest ('shape' family) takes part in Fisher but not in the Tippett guard: on a
-//   busy host its top tail is ordinary rows with timing jitter (cron's spawn rate a little above its
-//   p99), so on its own it must be extreme to alert (p = 2e-5 next to an ordinary rarity still gives 0.9).
+//   Supporting families (SUPPORTING: the isolation forest, the location class) take part in Fisher
+//   but not in the Tippett guard, whose Bonferroni factor counts only the families it looks at.
 // - Models with weight 0 (too little history to reach the threshold) are left out entirely.
 import { calibrate } from './calibration.ts';
 
@@ -25,6 +24,13 @@ import { calibrate } from './calibration.ts';
  * only makes the test more conservative (each p is replaced by one at least as large).
  */
 export const FISHER_TRUNCATION = 0.01;
+
+/**
+ * Families that support a finding but do not make one alone (they join Fisher, not the Tippett
+ * guard): the isolation forest, whose top tail on a busy host is ordinary jitter, and the location
+ * class, because running from /tmp is suspicious only next to something else being new.
+ */
+export const SUPPORTING: ReadonlySet<string> = new Set(['shape', 'location']);
 
 export interface WeightedP {
   readonly family: string;
@@ -65,9 +71,15 @@ export function combine(scores: readonly WeightedP[]): { p: number; calibrated: 
     } else if (s.p < familyP[i]!) familyP[i] = s.p;
   }
   if (familyP.length === 0) return { p: 1, calibrated: 0, families: 0 };
+  // Tippett over the families that may alert alone; Bonferroni over exactly those.
   let lone = 1;
-  for (let i = 0; i < familyP.length; i++) if (families[i] !== 'shape' && familyP[i]! < lone) lone = familyP[i]!;
-  const tippett = Math.min(1, lone * familyP.length);
+  let loneCount = 0;
+  for (let i = 0; i < familyP.length; i++) {
+    if (SUPPORTING.has(families[i]!)) continue;
+    loneCount++;
+    if (familyP[i]! < lone) lone = familyP[i]!;
+  }
+  const tippett = Math.min(1, lone * Math.max(1, loneCount));
   const truncated = familyP.map((q) => (q <= FISHER_TRUNCATION ? q : 1));
   const p = familyP.length === 1 ? familyP[0]! : Math.min(1, 2 * Math.min(fisher(truncated), tippett));
   return { p, calibrated: calibrate(p), families: familyP.length };

@@ -20,6 +20,8 @@ export function defaultModels(options: { trees?: number; machineLearning?: boole
     new FrequencyModel('parent_child'),
     new FrequencyModel('executable_path'),
     new FrequencyModel('user_executable'),
+    // Where programs run from is its own signal (a new tool in /usr/bin is not a dropper in /dev/shm).
+    new FrequencyModel('location_class', 'rarity:location_class', 'location'),
     ...(options.machineLearning ?? true ? [new IsolationForestModel(LIVE_IFOREST_FEATURES, { trees: options.trees ?? 100, oneSided: true })] : []),
     new BaselineModel(),
   ];

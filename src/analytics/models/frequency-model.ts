@@ -19,6 +19,7 @@ export const KEY_NAMES: Readonly<Record<string, (value: string, seen: number, da
   parent_child: (v, n, d, w) => `parent ${v.replace(' → ', ' → child ')} seen ${n} times${on(n, d)} in ${w} days on this host`,
   executable_path: (v, n, d, w) => `executable ${v} run ${n} times${on(n, d)} in ${w} days on this host`,
   user_executable: (v, n, d, w) => `user × executable ${v} seen ${n} times${on(n, d)} in ${w} days on this host`,
+  location_class: (v, n, d, w) => `a program in a ${v} location started ${n} times${on(n, d)} in ${w} days on this host`,
 };
 
 function on(n: number, days: number): string {
@@ -27,6 +28,7 @@ function on(n: number, days: number): string {
 
 interface State {
   readonly key: string;
+  readonly family?: string;
   readonly counts: [string, number][];
   readonly days?: [string, number][];
   readonly total: number;
@@ -37,7 +39,7 @@ interface State {
 export class FrequencyModel implements Model {
   readonly name: string;
   readonly kind = 'rarity';
-  readonly family = 'rarity';
+  readonly family: string;
   readonly key: string;
   #counts = new Map<string, number>();
   /** Distinct days each value was seen on. */
@@ -46,9 +48,10 @@ export class FrequencyModel implements Model {
   #windowDays = 0;
   #calibration: Calibration | null = null;
 
-  constructor(key: string, name = `rarity:${key}`) {
+  constructor(key: string, name = `rarity:${key}`, family = 'rarity') {
     this.key = key;
     this.name = name;
+    this.family = family;
   }
 
   #surprise(count: number, days: number): number {
@@ -110,13 +113,13 @@ export class FrequencyModel implements Model {
 
   save(): SavedModel {
     if (this.#calibration === null) throw new Error(`${this.name} is not fitted`);
-    const state: State = { key: this.key, counts: [...this.#counts], days: [...this.#days], total: this.#total, windowDays: this.#windowDays, calibration: this.#calibration.save() };
+    const state: State = { key: this.key, family: this.family, counts: [...this.#counts], days: [...this.#days], total: this.#total, windowDays: this.#windowDays, calibration: this.#calibration.save() };
     return { kind: this.kind, name: this.name, state };
   }
 
   static load(saved: SavedModel): FrequencyModel {
     const s = saved.state as State;
-    const m = new FrequencyModel(s.key, saved.name);
+    const m = new FrequencyModel(s.key, saved.name, s.family ?? 'rarity');
     m.#counts = new Map(s.counts);
     m.#days = new Map(s.days ?? s.counts.map(([v, n]) => [v, Math.min(n, 1)]));
     m.#total = s.total;
