@@ -83,7 +83,7 @@ interface Run {
   sent: number;
   seconds: number;
   ours: { delivered: number; decoded: number; droppedKernel: number; forwardDropped: number; collectorCpu: number; agentCpu: number; flowPackets: number };
-  tcpdump: { captured: number; dropped: number; cpu: number } | null;
+  tcpdump: { captured: number; received: number; dropped: number; cpu: number } | null;
 }
 
 const tcpdumpAvailable = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -150,12 +150,15 @@ async function run(dir: string, sender: string, port: number, pps: number, secon
   const c1 = processCpuTicks(collector.pid!) ?? 0;
   let td: Run['tcpdump'] = null;
   if (tcpdump !== null) {
+    // tcpdump's block timeout is 1 s: give its last part-filled block time to reach it.
+    await sleep(1200);
     const t1 = processCpuTicks(tcpdump.child.pid!) ?? 0;
     tcpdump.child.kill('SIGINT');
     await new Promise((r) => tcpdump.child.once('exit', r));
     const err = tcpdump.stderr();
     td = {
       captured: Number(/(\d+) packets? captured/.exec(err)?.[1] ?? NaN),
+      received: Number(/(\d+) packets? received by filter/.exec(err)?.[1] ?? NaN),
       dropped: Number(/(\d+) packets? dropped by kernel/.exec(err)?.[1] ?? NaN),
       cpu: (t1 - t0) / CLOCK_TICKS_PER_SECOND,
     };
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
     console.log(`  daemoneye  delivered ${fast.ours.delivered} (${fmt((fast.ours.delivered / fast.sent) * 100, 2)} %), dropped by kernel ${fast.ours.droppedKernel}, batches dropped forwarding ${fast.ours.forwardDropped}${decoder ? `, decoded ${fast.ours.decoded}` : ''}`);
     console.log(`             CPU collector ${fmt(fast.ours.collectorCpu, 2)} s (${pct(fast.ours.collectorCpu, fast.seconds)}), agent ${fmt(fast.ours.agentCpu, 2)} s (${pct(fast.ours.agentCpu, fast.seconds)})`);
     if (fast.tcpdump !== null) {
-      console.log(`  tcpdump    captured ${fast.tcpdump.captured} (${fmt((fast.tcpdump.captured / fast.sent) * 100, 2)} %), dropped by kernel ${fast.tcpdump.dropped}, CPU ${fmt(fast.tcpdump.cpu, 2)} s (${pct(fast.tcpdump.cpu, fast.seconds)})  [-w /dev/null, same packets, same run]`);
+      console.log(`  tcpdump    captured ${fast.tcpdump.captured} (${fmt((fast.tcpdump.captured / fast.sent) * 100, 2)} %), received by filter ${fast.tcpdump.received}, dropped by kernel ${fast.tcpdump.dropped}, CPU ${fmt(fast.tcpdump.cpu, 2)} s (${pct(fast.tcpdump.cpu, fast.seconds)})  [-w /dev/null, same packets, same run]`);
     } else console.log('  tcpdump    not installed: no comparison');
 
     const busy = await run(dir, sender, 40002, 15_000, 10, true, true);
