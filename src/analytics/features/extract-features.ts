@@ -62,6 +62,8 @@ export function extractFeatures(o: ProcessObservation): FeatureRow {
       user_executable: `${o.user} × ${exe}`,
       location_class: loc,
     },
-    label: { executable: exe, name: child, parent, user: o.user, command_line: o.command_line.slice(0, 200), day: String(Math.floor(o.start_time / 86_400_000)) },
+    // Only what models group by; the command line stays on the observation (a million training rows
+    // would otherwise carry a million copies of it).
+    label: { executable: exe, name: child, parent, user: o.user, day: String(Math.floor(o.start_time / 86_400_000)) },
   };
 }
