@@ -110,6 +110,23 @@ describe('XDP flow accounting', { skip: skip ?? false }, () => {
     assert.equal(loadXdpAddon().tcEgress(veth.hostIf), null, 'the TC filter is removed on stop');
   });
 
+  it('reports an idle flow a last time, then removes it from the kernel map', async () => {
+    const xdp = new XdpFlowAccounting({ interface: veth.hostIf, pollMs: 3_600_000, idleMs: 300 }, () => {});
+    try {
+      veth.sendUdp([7501], 6, 20);
+      const first = decodeFlowRecords(xdp.poll(), anchor()).flows.find(ours(veth, 7501));
+      assert.equal(first?.packets, 6);
+      await sleep(600);
+      // Idle now: reported once more (so the consumer sees its final counters) and deleted.
+      const last = decodeFlowRecords(xdp.poll(), anchor()).flows.find(ours(veth, 7501));
+      assert.equal(last?.packets, 6);
+      // Were it still in the map, an idle flow would be reported by every poll.
+      assert.equal(decodeFlowRecords(xdp.poll(), anchor()).flows.find(ours(veth, 7501)), undefined);
+    } finally {
+      await xdp.stop();
+    }
+  });
+
   it('keys IPv6 flows and ORs TCP flags per direction (SYN in, RST+ACK out)', async () => {
     const hostMac = readFileSync(`/sys/class/net/${veth.hostIf}/address`, 'utf8').trim();
     const inNs = (...args: string[]) => execFileSync('ip', ['netns', 'exec', veth.ns, ...args], { encoding: 'utf8' });
