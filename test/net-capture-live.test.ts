@@ -122,6 +122,20 @@ describe('live capture on a veth pair', { skip: skip ?? false }, () => {
     assert.equal(n, 9);
   });
 
+  it('a capture killed with SIGKILL leaves no promiscuous interface behind', async () => {
+    const child = cliAsync(['net', 'capture', '-i', veth.hostIf, '--duration', '60']);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise((r) => child.on('exit', r));
+    for (let i = 0; i < 100 && !stderr.includes('capturing on'); i++) await sleep(50);
+    assert.equal(isPromiscuous(veth.hostIf), true, stderr);
+    child.kill('SIGKILL');
+    await exited;
+    // The kernel drops the packet socket's promiscuous membership with the socket.
+    for (let i = 0; i < 20 && isPromiscuous(veth.hostIf); i++) await sleep(50);
+    assert.equal(isPromiscuous(veth.hostIf), false);
+  });
+
   it('snaplen truncates what is kept but reports the wire length', async () => {
     const batches: PacketBatch[] = [];
     const capture = new LiveCapture({ interface: veth.hostIf, filter: 'udp dst port 5003', snaplen: 64, timeoutMs: 20 }, { onBatch: (b) => batches.push(b) });
