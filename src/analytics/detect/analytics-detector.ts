@@ -88,10 +88,15 @@ export class AnalyticsDetector implements Detector {
     const started = performance.now();
     const cursor = context.cursors.get(ANOMALY_RULE.id) ?? CURSOR_START;
     if (context.trigger === 'scan') {
-      // `daemoneye analytics train|rollback` change the active version under a running agent.
-      const active = (this.#activeQuery.get() as { version: number } | undefined)?.version ?? null;
-      if (active !== (this.#model?.version ?? null) && active !== this.#unusable) this.reload();
-      if (this.#o.autoTrain !== false) this.#maybeRetrain();
+      try {
+        // `daemoneye analytics train|rollback` change the active version under a running agent.
+        const active = (this.#activeQuery.get() as { version: number } | undefined)?.version ?? null;
+        if (active !== (this.#model?.version ?? null) && active !== this.#unusable) this.reload();
+        if (this.#o.autoTrain !== false) this.#maybeRetrain();
+      } catch (e) {
+        // Model housekeeping must never cost a detection pass (a busy store is retried next scan).
+        this.#o.log?.('warn', 'analytics model check failed', { reason: (e as Error).message });
+      }
     }
     // Kernel passes read exec rows only; the scan's lifecycle rows are left for the scan pass.
     // Packet batches (trigger 'network') carry no process starts: both cursors stay where they are.
@@ -105,9 +110,15 @@ export class AnalyticsDetector implements Detector {
     const model = this.#model;
     // Cold start: nothing to score with yet. The cursor still moves on: history is for training.
     if (model === null || context.trigger === 'network') return { findings: [], outcomes: [outcome(0)] };
-    const observations = this.#newObservations(cursor, next);
-    const findings = this.scoreObservations(observations, model);
-    return { findings, outcomes: [outcome(findings.length)] };
+    try {
+      const observations = this.#newObservations(cursor, next);
+      const findings = this.scoreObservations(observations, model);
+      return { findings, outcomes: [outcome(findings.length)] };
+    } catch (e) {
+      // Like a failed rule: reported in the outcome, the old cursor kept so the rows are scored next
+      // time, and the detectors after this one still run.
+      return { findings: [], outcomes: [{ ...outcome(0), status: 'error', error: (e as Error).message, cursor }] };
+    }
   }
 
   #newObservations(from: RuleCursor, to: RuleCursor): ProcessObservation[] {
