@@ -20,6 +20,7 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
     network_monitoring: {
       enable_packet_capture: true, capture_interface: 'eth0', capture_filter: 'tcp port 80 or tcp port 443',
       max_packet_size: 1500, buffer_size_mb: 100,
+      flow_accounting: 'off', // default (docs/network-capture.md)
     },
     federation: {
       enable_federation: true, primary_endpoint: 'https://primary.daemoneye.com',
