@@ -241,3 +241,23 @@ test('an unreadable active version does not stop the detector: it runs as a cold
   assert.match(s.last_train_error, /^DE_ANALYTICS_CORRUPT/);
   assert.match(cli(dir, 'analytics', 'status').stdout, /state: unusable — version 1 cannot be read back/);
 });
+
+test('sibling counts carry over between incremental loads without re-reading the last 5 minutes', () => {
+  const dir = dataDir();
+  const db = openStoreForWriting(storePath(dir));
+  const t = Date.now() - 60_000;
+  const batch = (n: number, from: number) => insertExec(db, Array.from({ length: n }, (_, i) => ({ time: t + from + i, pid: 5000 + from + i, ppid: 77, uid: 0,
+    comm: 'sh', filename: '/usr/bin/dash', cmd: 'sh -c true', parent: { name: 'cron', exe: '/usr/sbin/cron' } })));
+  const recentSpawns = new Map<number, number[]>();
+  const maxId = () => (db.prepare('SELECT max(id) AS m FROM process_exec').get() as { m: number }).m;
+  batch(3, 0);
+  const first = loadObservations(db, { from: t, to: Date.now(), execAfter: 0, recentSpawns });
+  const cursor = maxId();
+  batch(2, 3);
+  const second = loadObservations(db, { from: t + 3, to: Date.now(), execAfter: cursor, recentSpawns });
+  assert.deepEqual(first.map((o) => o.sibling_spawns_5m), [1, 2, 3]);
+  assert.deepEqual(second.map((o) => o.sibling_spawns_5m), [4, 5]);
+  // A full load (training) counts the same.
+  assert.deepEqual(loadObservations(db, { from: t, to: Date.now() }).map((o) => o.sibling_spawns_5m), [1, 2, 3, 4, 5]);
+  db.close();
+});

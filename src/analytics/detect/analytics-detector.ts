@@ -52,6 +52,8 @@ export class AnalyticsDetector implements Detector {
   #model: { version: number; ensemble: Ensemble } | null;
   #training: Promise<void> | null = null;
   #closed = false;
+  /** Recent exec times per parent pid: sibling counts without re-reading 5 minutes every pass. */
+  readonly #recentSpawns = new Map<number, number[]>();
   /** The active version that failed to load (not retried every scan). */
   #unusable: number | null = null;
   #insertScore;
@@ -130,6 +132,7 @@ export class AnalyticsDetector implements Detector {
     return loadObservations(this.#db, {
       from: Math.max(first, now - MAX_LOOKBACK_MS), to: now + 1,
       execAfter: from.exec, execTo: to.exec, lifecycleAfter: from.lifecycle, lifecycleTo: to.lifecycle,
+      recentSpawns: this.#recentSpawns,
     });
   }
 

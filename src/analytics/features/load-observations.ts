@@ -18,6 +18,12 @@ export interface LoadRange {
   readonly execTo?: number;
   readonly lifecycleAfter?: number;
   readonly lifecycleTo?: number;
+  /**
+   * Recent starts per parent pid, kept by a caller that loads incrementally (the detector): the
+   * sibling counts then come from it instead of re-reading the 5 minutes before the range, which
+   * at 2,000 execs a second would be 600,000 rows every kernel pass. Updated in place.
+   */
+  readonly recentSpawns?: Map<number, number[]>;
 }
 
 interface ExecRow { id: number; time: number; pid: number; ppid: number; user_id: number; comm: string; filename: string; command_line: string; ancestry: string | null }
@@ -40,8 +46,9 @@ export function loadObservations(db: Db, range: LoadRange): ProcessObservation[]
   const lcAfter = range.lifecycleAfter ?? 0;
   const lcTo = range.lifecycleTo ?? Number.MAX_SAFE_INTEGER;
   // The rows before the range (5 minutes) only feed the sibling counts.
+  const context = range.recentSpawns === undefined ? SPAWN_WINDOW_MS : 0;
   const execs = db.prepare(`SELECT id, time, pid, ppid, user_id, comm, filename, command_line, ancestry FROM process_exec
-    WHERE time >= ? AND time < ? AND id <= ? ORDER BY time, id`).all(range.from - SPAWN_WINDOW_MS, range.to, execTo) as ExecRow[];
+    WHERE time >= ? AND time < ? AND id <= ? ORDER BY time, id`).all(range.from - context, range.to, execTo) as ExecRow[];
   const starts = db.prepare(`SELECT l.id, l.pid, l.ppid, l.start_time, l.detected_at, s.name, s.executable_path, s.command_line,
       s.user_id, s.cpu_usage, s.memory_usage, s.file_exists, p.name AS parent_name, p.executable_path AS parent_path
     FROM process_lifecycle l
@@ -60,8 +67,9 @@ export function loadObservations(db: Db, range: LoadRange): ProcessObservation[]
     return t === undefined ? null : (t - start) / 1000;
   };
   const out: ProcessObservation[] = [];
-  const recent = new Map<number, number[]>();
+  const recent = range.recentSpawns ?? new Map<number, number[]>();
   for (const e of execs) {
+    if (e.id <= execAfter && range.recentSpawns !== undefined) continue; // already counted by the caller's map
     const list = (recent.get(e.ppid) ?? []).filter((t) => t > e.time - SPAWN_WINDOW_MS);
     list.push(e.time);
     recent.set(e.ppid, list);
@@ -73,6 +81,10 @@ export function loadObservations(db: Db, range: LoadRange): ProcessObservation[]
       user: `uid:${e.user_id}`, cpu_usage: null, memory_usage: null, file_exists: null, sibling_spawns_5m: list.length,
       fan_out: 0, lifetime_s: lifetime(e.pid, e.time),
     });
+  }
+  if (range.recentSpawns !== undefined && recent.size > 10_000) {
+    const horizon = range.to - SPAWN_WINDOW_MS;
+    for (const [ppid, times] of recent) if (times[times.length - 1]! <= horizon) recent.delete(ppid);
   }
   if (starts.length > 0) {
     const fanOut = db.prepare(`SELECT count(DISTINCT remote_address || ':' || remote_port) AS n FROM network_connections
