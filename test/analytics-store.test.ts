@@ -95,6 +95,14 @@ test('cold start is a state: no model, no findings, the CLI says so', async () =
   assert.match(train.stderr, /hint: let the agent run/);
   const rb = cli(dir, 'analytics', 'rollback');
   assert.match(rb.stderr, /DE_ANALYTICS_NO_VERSION/);
+  // Out-of-range analytics settings are refused with a code, before anything runs.
+  for (const [key, value] of [['TRAINING_WINDOW_DAYS', '0'], ['ANOMALY_THRESHOLD', '1.5'], ['MODEL_UPDATE_INTERVAL', '5']]) {
+    const r = spawnSync(process.execPath, [MAIN, '--data-dir', dir, 'analytics', 'status'], { encoding: 'utf8', env: cleanEnv({ [`DAEMONEYE_ENTERPRISE__ANALYTICS__${key}`]: value }) });
+    assert.equal(r.status, 2, `${key}=${value}`);
+    assert.match(r.stderr, /error DE_(ENV|CONFIG)_INVALID/);
+  }
+  const badSeed = cli(dir, 'analytics', 'train', '--seed', '-1');
+  assert.match(badSeed.stderr, /DE_USAGE/);
 });
 
 test('train from the store, alert with an explanation, retrain without the alerted process, roll back', async () => {
