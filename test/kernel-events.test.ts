@@ -15,8 +15,10 @@ import { cliAsync } from './cli-helpers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-kernel-'));
 let agent: ChildProcess | null = null;
+const agents: ChildProcess[] = [];
 after(() => {
-  agent?.kill('SIGKILL');
+  // Every agent started, not only the last: a failed test must not leave one running (and this file hanging).
+  for (const a of agents) a.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -46,6 +48,7 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
     DAEMONEYE_ENTERPRISE__KERNEL_MONITORING__ENABLE_EBPF: 'true', DAEMONEYE_DETECTION__RULE_DIRS: `[${rules}]`,
     DAEMONEYE_ALERTING__STDOUT__ENABLED: 'false',
   });
+  agents.push(agent);
   let log = '';
   agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   for (let i = 0; i < 400 && !log.includes('kernel events active'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -78,6 +81,10 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
   assert.equal(chain[0]!.name, 'bash');
   assert.equal(chain[1]!.pid, process.pid);
   const db = open();
+  // Forks followed at once by an exec are folded into the exec row (which names the parent): none of
+  // the loop's 1,000 children has a fork row of its own.
+  assert.equal((db.prepare('SELECT count(*) AS n FROM process_fork WHERE parent_pid = ?').get(shell) as { n: number }).n, 0,
+    'forks followed by an exec are not stored');
   // Each exec's own exit is the first exit of that pid after it (a pid can be reused later).
   const exits = db.prepare(`SELECT e.argv, (SELECT x.exit_code FROM process_exit x WHERE x.pid = e.pid AND x.ktime_ns > e.ktime_ns
       ORDER BY x.ktime_ns LIMIT 1) AS exit_code
@@ -88,6 +95,19 @@ test('1,000 short-lived processes, a 5 ms process caught by a rule, and a loopba
     const n = Number((JSON.parse(x.argv) as string[])[3]!.slice('de-test-'.length));
     assert.equal(x.exit_code, n % 200);
   }
+
+  // A fork that never execs (a subshell) keeps its row: nothing else records that process.
+  const sub = spawn('bash', ['-c', '(exit 3); true'], { stdio: 'ignore' });
+  await new Promise((r) => sub.on('exit', r));
+  let subFork: { child_pid: number; exit_code: number } | undefined;
+  for (let i = 0; i < 100 && subFork === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const d = open();
+    subFork = d.prepare(`SELECT f.child_pid, x.exit_code FROM process_fork f JOIN process_exit x ON x.pid = f.child_pid AND x.ktime_ns > f.ktime_ns
+      WHERE f.parent_pid = ?`).get(sub.pid) as typeof subFork;
+    d.close();
+  }
+  assert.equal(subFork?.exit_code, 3, 'the subshell: its fork row and its exit code');
 
   // A process that lives about 5 ms (sh exits at once) is still caught by the kernel-event rule.
   const started = Date.now();
@@ -167,6 +187,7 @@ test('without eBPF the agent falls back to the netlink process connector, says i
     DAEMONEYE_ALERTING__STDOUT__ENABLED: 'false',
   });
   agent = fallback;
+  agents.push(fallback);
   let log = '';
   fallback.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   for (let i = 0; i < 400 && !log.includes('kernel events active'); i++) await new Promise((r) => setTimeout(r, 50));

@@ -12,7 +12,7 @@ import { ProcessTree } from '../normalize/process-tree.ts';
 import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { createBootClock, type BootClock } from '../sources/ebpf/boot-clock.ts';
 import { decodeBatch } from '../sources/ebpf/records.ts';
-import type { KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
+import type { ForkEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import { CgroupResolver } from '../sources/ebpf/cgroup-resolver.linux.ts';
 import { ListenerAttribution } from '../sources/ebpf/listener-attribution.linux.ts';
 import { KernelEventWriter } from '../store/kernel-event-writer.ts';
@@ -49,6 +49,7 @@ async function connect(socketPath: string): Promise<void> {
       onStats: (stats) => port.postMessage({ type: 'stats', stats } satisfies FromWorker),
       onClose: (reason) => {
         commit();
+        commit(true);
         port.postMessage({ type: 'disconnected', reason } satisfies FromWorker);
       },
     });
@@ -80,9 +81,16 @@ function enqueue(batch: Buffer): void {
   else commitTimer ??= setTimeout(commit, COMMIT_MS);
 }
 
-function commit(): void {
+function commit(final = false): void {
   if (commitTimer !== null) clearTimeout(commitTimer);
   commitTimer = null;
+  if (final && writer !== null && deferredForks.length > 0) {
+    // Closing: forks still waiting for an exec will not get one from this connection.
+    if (queued.length === 0) {
+      writer.writeForks(deferredForks, clock.toEpochMs);
+      deferredForks = [];
+    }
+  }
   if (queued.length === 0 || writer === null) return;
   const batches = queued;
   queued = [];
@@ -105,8 +113,39 @@ function commit(): void {
   port.postMessage({ type: 'stored', events: events.length + security.length, decodeErrors, batches: batches.length } satisfies FromWorker);
 }
 
+/*
+ * Most forks are followed at once by an exec in the child, whose row already names parent and
+ * child. Such a fork is not stored (Tetragon's choice too: it keeps forks in its process cache and
+ * exports execs). A fork whose child has not exec'd by the end of its commit window waits one more
+ * window (the exec may land just after the boundary); forks still without an exec then (subshells,
+ * pre-fork servers, daemonizing) are stored. A degraded exec (netlink fallback) may not know its
+ * parent, so it never absorbs a fork.
+ */
+const MAX_DEFERRED_FORKS = 10_000;
+let deferredForks: ForkEvent[] = [];
+
+function foldForks(events: readonly KernelEvent[]): { keep: Set<ForkEvent>; late: ForkEvent[] } {
+  const execParent = new Map<number, number>();
+  for (const e of events) if (e.kind === 'exec' && e.degraded !== true) execParent.set(e.pid, e.ppid);
+  const absorbed = (f: ForkEvent) => f.childPid !== f.pid && execParent.get(f.childPid) === f.pid;
+  // Forks deferred from the last window: stored now unless their exec arrived in this one.
+  const late = deferredForks.filter((f) => !absorbed(f));
+  const keep = new Set<ForkEvent>();
+  const next: ForkEvent[] = [];
+  for (const e of events) {
+    if (e.kind !== 'fork' || absorbed(e)) continue;
+    if (next.length < MAX_DEFERRED_FORKS) next.push(e);
+    else keep.add(e);
+  }
+  deferredForks = next;
+  return { keep, late };
+}
+
 function store(events: readonly KernelEvent[], security: readonly SecurityEvent[]): void {
+  const { keep, late } = foldForks(events);
+  writer!.writeForks(late, clock.toEpochMs);
   writer!.write(events, clock.toEpochMs, {
+    storeFork: (e) => keep.has(e),
     ancestry: (e) => {
       let chain: string | null = null;
       if (e.kind === 'exec') {
@@ -138,6 +177,7 @@ port.on('message', (m: ToWorker) => {
     } else if (m.type === 'close') {
       client.close();
       commit();
+      commit(true);
       close?.();
       port.postMessage({ type: 'closed' } satisfies FromWorker);
     }

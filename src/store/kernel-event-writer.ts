@@ -1,7 +1,7 @@
 // Writes a batch of kernel events in one transaction: at thousands of events per second one commit
 // per batch (10 ms of events) is what keeps the store's cost per event low.
 import type { Statement } from 'better-sqlite3';
-import type { ConnectionEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
+import type { ConnectionEvent, ForkEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import type { Db } from './open-store.ts';
 
 /** What the store adds to each event from state kept beside the stream (all optional). */
@@ -10,6 +10,11 @@ export interface Enrichment {
   ancestry?(e: KernelEvent): string | null;
   /** Container id of a cgroup id. */
   containerId?(cgroupId: bigint): string | null;
+  /**
+   * False for a fork whose row would only repeat what the child's exec row says (parent and child
+   * pids); the fork still goes through `ancestry`, so the process tree sees it.
+   */
+  storeFork?(e: KernelEvent & { kind: 'fork' }): boolean;
   /** The process an accept belongs to (accepts arrive without one). */
   listenerFor?(e: ConnectionEvent): { pid: number; ppid: number; uid: number; comm: string } | null;
 }
@@ -44,7 +49,7 @@ export class KernelEventWriter {
             JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry, e.cwd ?? null,
             e.startNs === undefined || e.startNs === 0n ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null, e.degraded === true ? 1 : 0);
         } else if (e.kind === 'fork') {
-          this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
+          if (enrich.storeFork?.(e) !== false) this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {
           // Accepts come from softirq with no process: credit them to the listener when one is known.
           const owner = e.pid === 0 && e.event === 'accept' ? enrich.listenerFor?.(e) ?? null : null;
@@ -57,6 +62,14 @@ export class KernelEventWriter {
         }
       }
     });
+  }
+
+  /** Forks stored after their own batch (kernel-store-worker.ts defers them a window, waiting for an exec). */
+  writeForks(forks: readonly ForkEvent[], toEpochMs: (ktimeNs: bigint) => number): void {
+    if (forks.length === 0) return;
+    this.#fork.database.transaction(() => {
+      for (const e of forks) this.#fork.run(toEpochMs(e.ktimeNs), e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
+    })();
   }
 
   /** Security syscalls (ptrace, memfd, W+X, module load); u64 arguments are stored as signed 64-bit. */
