@@ -96,7 +96,7 @@ test('cold start is a state: no model, no findings, the CLI says so', async () =
   const rb = cli(dir, 'analytics', 'rollback');
   assert.match(rb.stderr, /DE_ANALYTICS_NO_VERSION/);
   // Out-of-range analytics settings are refused with a code, before anything runs.
-  for (const [key, value] of [['TRAINING_WINDOW_DAYS', '0'], ['ANOMALY_THRESHOLD', '1.5'], ['MODEL_UPDATE_INTERVAL', '5']]) {
+  for (const [key, value] of [['TRAINING_WINDOW_DAYS', '0'], ['ANOMALY_THRESHOLD', '1.5'], ['MODEL_UPDATE_INTERVAL', '5']] as const) {
     const r = spawnSync(process.execPath, [MAIN, '--data-dir', dir, 'analytics', 'status'], { encoding: 'utf8', env: cleanEnv({ [`DAEMONEYE_ENTERPRISE__ANALYTICS__${key}`]: value }) });
     assert.equal(r.status, 2, `${key}=${value}`);
     assert.match(r.stderr, /error DE_(ENV|CONFIG)_INVALID/);
