@@ -16,6 +16,7 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
       enable_ebpf: true, ebpf_program_path: '/etc/daemoneye/ebpf/monitor.o', enable_etw: true,
       etw_session_name: 'DaemonEye', enable_endpoint_security: true, es_client_name: 'com.daemoneye.monitor',
       ring_buffer_mb: 8, batch_window_ms: 10, max_args_bytes: 1024, // defaults of keys the product block does not set
+      sensor: 'auto', filters: { ignore_comms: [], ignore_uids: [], only_uids: [], ignore_cgroups: [] }, // defaults (docs/kernel-monitoring.md)
     },
     network_monitoring: {
       enable_packet_capture: true, capture_interface: 'eth0', capture_filter: 'tcp port 80 or tcp port 443',
@@ -32,7 +33,8 @@ test('the Enterprise example loads verbatim and keeps every value', () => {
       enable_integration: true, taxii_endpoint: 'https://taxii.example.com', collection_id: 'daemoneye-indicators', sync_interval: 3600,
       auth: null, tls: null, page_size: 1000, timeout_ms: 30000, max_response_mb: 64, feeds: [], share: null, // defaults (docs/taxii.md)
     },
-    analytics: { enable_behavioral_analysis: true, anomaly_threshold: 0.8, model_update_interval: 86400, enable_machine_learning: true },
+    analytics: { enable_behavioral_analysis: true, anomaly_threshold: 0.8, model_update_interval: 86400, enable_machine_learning: true,
+      training_window_days: 14 }, // default (docs/analytics.md)
   });
   // The same block pasted into a user file, under loadConfig, gives the same result.
   const dir = tempDir();
