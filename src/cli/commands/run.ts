@@ -78,6 +78,7 @@ function parseInterval(v: string): number {
 
 /** The counters an operator must see every cycle: kernel events taken in, and anything lost or killed. */
 function kernelCounters(c: Record<string, number>): Record<string, number> {
-  const keys = ['kernel_events', 'kernel_drops', 'kernel_decode_errors', 'store_errors', 'rule_sandbox_kills'];
+  const keys = ['kernel_events', 'kernel_drops', 'kernel_decode_errors', 'store_errors', 'rule_sandbox_kills',
+    'net.packets', 'net.rows_written', 'net.decode_errors', 'net.batches_dropped', 'net.flow_evictions', 'pcap.dropped_kernel', 'pcap.dropped_interface'];
   return Object.fromEntries(keys.filter((k) => (c[k] ?? 0) > 0).map((k) => [k, c[k]!]));
 }
