@@ -77,3 +77,17 @@ test('xdp mode: flow rows come from the counters and carry the application seen 
     db.close();
   }
 });
+
+test('XDP rows carry the same Community ID as the packet path computes for the flow', async () => {
+  const { PacketAnalyzer } = await import('../src/network/analyzer.ts');
+  const a = new PacketAnalyzer();
+  a.ingest({ linktype: LinkType.RAW, data: batchOf([ipv4('10.0.0.5', '198.51.100.10', 6, tcp(40000, 443, 0x02, 1))], T / 1000, 0) });
+  a.flush();
+  const fromPackets = a.drain().flows[0]!.communityId;
+  const records: FlowRecord[] = [];
+  const table = new XdpFlowTable({ idleTimeoutMs: 60_000, activeTimeoutMs: 300_000, maxFlows: 10 }, (r) => records.push(r));
+  table.update([counter(true, 1, 114, T)], T);
+  table.flush();
+  assert.match(String(fromPackets), /^1:[A-Za-z0-9+/]{27}=$/);
+  assert.equal(records[0]!.communityId, fromPackets);
+});

@@ -4,6 +4,19 @@
 import { createHash } from 'node:crypto';
 import { IPPROTO } from './decode/packet.ts';
 
+/** Four u32 words of an address in text form (the decoder's layout: IPv4 as ::ffff:a.b.c.d). */
+export function addressWords(text: string): [number, number, number, number] {
+  if (!text.includes(':')) {
+    const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
+    return [0, 0, 0xffff, ((a << 24) | (b << 16) | (c << 8) | d) >>> 0];
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const g = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t].map((x) => parseInt(x, 16) || 0);
+  return [((g[0]! << 16) | g[1]!) >>> 0, ((g[2]! << 16) | g[3]!) >>> 0, ((g[4]! << 16) | g[5]!) >>> 0, ((g[6]! << 16) | g[7]!) >>> 0];
+}
+
 export function communityId(ipVersion: number, protocol: number,
   a: readonly [number, number, number, number], aPort: number, b: readonly [number, number, number, number], bPort: number): string | null {
   if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.UDP) return null;

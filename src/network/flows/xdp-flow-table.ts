@@ -8,6 +8,7 @@ import { normalizeAddress } from '../attribution/endpoint-key.ts';
 import { IPPROTO } from '../decode/packet.ts';
 import { protocolName } from '../decode/packet.ts';
 import type { FlowRecord } from '../records.ts';
+import { addressWords, communityId } from '../community-id.ts';
 import type { FlowTableOptions } from './flow-table.ts';
 
 interface Direction {
@@ -138,7 +139,8 @@ export class XdpFlowTable {
     const content = this.#content(f.key);
     this.#export({
       protocol: protocolName(f.protocol), ipVersion: f.ipVersion, clientAddress: f.client[0], clientPort: f.client[1],
-      serverAddress: f.server[0], serverPort: f.server[1], communityId: null,
+      serverAddress: f.server[0], serverPort: f.server[1],
+      communityId: communityId(f.ipVersion, f.protocol, addressWords(f.client[0]), f.client[1], addressWords(f.server[0]), f.server[1]),
       startTime: Math.floor(start), endTime: Math.floor(Math.max(f.toServer.last, f.toClient.last)),
       packetsToServer: ps, bytesToServer: bs, packetsToClient: pc, bytesToClient: bc,
       tcpFlagsToServer: f.toServer.flags, tcpFlagsToClient: f.toClient.flags, endReason: reason, vlan: f.vlan > 0 ? f.vlan : null,
