@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { STATUS_EXIT, worstStatus, type CheckResult } from '../../doctor/check.ts';
 import { dataDirCheck, ebpfCheck, kernelCheck, privilegeCheck, procfsCheck, rulesCheck, runtimeCheck, storeCheck } from '../../doctor/checks.linux.ts';
 import { netlinkFallbackCheck } from '../../doctor/fallback-check.linux.ts';
+import { captureChecks } from '../../sources/pcap/doctor-checks.linux.ts';
 import { linuxOnly, platformKernelChecks } from '../../doctor/platform-checks.ts';
 import { isDaemonEyeError } from '../../errors/catalogue.ts';
 import { buildContext, type CliContext, type GlobalOptions } from '../context.ts';
@@ -10,7 +11,7 @@ import { buildContext, type CliContext, type GlobalOptions } from '../context.ts
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('troubleshooting checks (runtime, procfs, privileges, data dir, store, rules, kernel, ETW, EndpointSecurity), each with a fix')
+    .description('troubleshooting checks (runtime, procfs, privileges, data dir, store, rules, kernel, packet capture, ETW, EndpointSecurity), each with a fix')
     .option('-f, --format <format>', 'text | json (default text)')
     .addHelpText('after', `
 Exit code: 0 all ok, 1 at least one warning, 2 at least one failure.
@@ -29,6 +30,7 @@ Examples:
         results.push({ name: 'config', status: 'fail', detail: (e as Error).message, fix: isDaemonEyeError(e) ? e.hint : 'fix the configuration' });
       }
       if (ctx !== null) results.push(dataDirCheck(ctx), storeCheck(ctx), rulesCheck(ctx), kernelCheck(ctx), ebpfCheck(ctx), netlinkFallbackCheck(ctx));
+      if (ctx !== null && process.platform === 'linux') results.push(...captureChecks(ctx.config.enterprise.network_monitoring));
       if (ctx !== null) results.push(...platformKernelChecks(ctx));
       results.splice(0, results.length, ...results.map((r) => linuxOnly(r)));
       if (format === 'json') {
