@@ -34,8 +34,11 @@ const mb = (b: number) => fmt(b / 1048576, 0);
 console.log('# analytics: behavioural models (issue 7)');
 console.log(`reference: ${sk.python ? sk.reason : `none — ${sk.reason}`}`);
 
-// A trained model set for a CI runner (the busiest role): 14 simulated days.
-const history = simulateHost({ role: 'ci', seed: 1, startMs: START, days: 14, attacks: [] });
+// A trained model set for a CI runner (the busiest role): 14 simulated days. Users as the store has
+// them (uid:N), so rows read back from the store look like the training rows.
+const UIDS: Record<string, number> = { root: 0, 'gitlab-runner': 998, admin: 1000 };
+const history = simulateHost({ role: 'ci', seed: 1, startMs: START, days: 14, attacks: [] })
+  .map((o) => ({ ...o, obs: { ...o.obs, user: `uid:${UIDS[o.obs.user] ?? 1000}` } }));
 const trainRows = history.map((o) => extractFeatures(o.obs));
 const ensemble = new Ensemble(defaultModels({ machineLearning: true }), 0.8);
 ensemble.fit(trainRows, { windowDays: 14, seed: 1 });
@@ -151,7 +154,7 @@ ensemble.fit(trainRows, { windowDays: 14, seed: 1 });
     `daily retrain on ${trainRows.length.toLocaleString('en')} rows ${fmt(trainMs / 1000, 1)} s = ${fmt((trainMs / 86_400_000) * 100, 3)} % (target < 2 %; product docs: 10-20 %)`);
   // Kernel passes: at 2,000 execs a second the agent runs a pass every 250 ms over ~500 new exec rows.
   const ins = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id, cgroup_id,
-    comm, filename, argv, command_line, args_truncated, ancestry) VALUES (?, 0, ?, ?, ?, 0, 0, 0, 0, ?, ?, '[]', ?, 0, ?)`);
+    comm, filename, argv, command_line, args_truncated, ancestry) VALUES (?, 0, ?, ?, ?, ?, 0, 0, 0, ?, ?, '[]', ?, 0, ?)`);
   const execRows = history.filter((o) => o.obs.source === 'exec').slice(0, 10_000);
   const recentSpawns = new Map<number, number[]>();
   const passCpu: number[] = [];
@@ -161,7 +164,7 @@ ensemble.fit(trainRows, { windowDays: 14, seed: 1 });
     db.transaction(() => {
       for (let i = 0; i < 500; i++) {
         const o = execRows[(pass * 500 + i) % execRows.length]!.obs;
-        ins.run(t + i / 2, 200_000 + pass * 500 + i, 200_000 + pass * 500 + i, o.ppid, o.name.slice(0, 15), o.executable_path, o.command_line,
+        ins.run(t + i / 2, 200_000 + pass * 500 + i, 200_000 + pass * 500 + i, o.ppid, Number(o.user.slice(4)), o.name.slice(0, 15), o.executable_path, o.command_line,
           JSON.stringify([{ pid: o.ppid, name: o.parent_name, exe: o.parent_path }]));
       }
     })();

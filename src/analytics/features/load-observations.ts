@@ -70,9 +70,14 @@ export function loadObservations(db: Db, range: LoadRange): ProcessObservation[]
   const recent = range.recentSpawns ?? new Map<number, number[]>();
   for (const e of execs) {
     if (e.id <= execAfter && range.recentSpawns !== undefined) continue; // already counted by the caller's map
-    const list = (recent.get(e.ppid) ?? []).filter((t) => t > e.time - SPAWN_WINDOW_MS);
+    let list = recent.get(e.ppid);
+    if (list === undefined) recent.set(e.ppid, (list = []));
+    // Times arrive in order: drop the expired ones from the front (no new array per exec: a busy
+    // parent has thousands of starts in its window).
+    let expired = 0;
+    while (expired < list.length && list[expired]! <= e.time - SPAWN_WINDOW_MS) expired++;
+    if (expired > 0) list.splice(0, expired);
     list.push(e.time);
-    recent.set(e.ppid, list);
     if (e.time < range.from || e.id <= execAfter) continue;
     const parent = parentOf(e.ancestry);
     out.push({
