@@ -249,6 +249,31 @@ static __always_inline __u32 read_cwd(struct task_struct *task, __u32 base, __u3
 }
 
 /*
+ * The executed file's mtime: "a binary written minutes before it ran" is a dropper's signature.
+ * Kernels 6.11+ keep i_mtime_sec; 6.6-6.10 __i_mtime; older i_mtime. The flavours below let
+ * CO-RE pick whichever this kernel has (the others relocate to nothing and are skipped).
+ */
+struct inode___v66 {
+	struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+struct inode___old {
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s64 exe_mtime(struct linux_binprm *bprm)
+{
+	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+
+	if (bpf_core_field_exists(inode->i_mtime_sec))
+		return BPF_CORE_READ(inode, i_mtime_sec);
+	if (bpf_core_field_exists(((struct inode___v66 *)inode)->__i_mtime))
+		return BPF_CORE_READ((struct inode___v66 *)inode, __i_mtime.tv_sec);
+	if (bpf_core_field_exists(((struct inode___old *)inode)->i_mtime))
+		return BPF_CORE_READ((struct inode___old *)inode, i_mtime.tv_sec);
+	return 0;
+}
+
+/*
  * Fires after the new image is loaded: current already has the new mm (argv
  * lives at mm->arg_start..arg_end, freshly copied so the pages are present) and
  * the new comm.
@@ -298,6 +323,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	clen = read_cwd(p, flen + alen, &e->cwd_truncated) & CWD_MASK;
 	e->cwd_len = clen;
 	e->start_boottime_ns = BPF_CORE_READ(p, start_boottime);
+	e->exe_mtime_sec = exe_mtime(bprm);
 	e->filename_len = flen;
 	e->args_len = alen;
 	e->flags = 0;

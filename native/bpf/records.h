@@ -68,6 +68,7 @@ struct de_exec {
 	__u64 start_boottime_ns; /* task->start_boottime: the process's start, same clock as ktime_ns */
 	__u32 cwd_truncated;     /* deeper than DE_CWD_DEPTH or longer than DE_CWD_MAX */
 	__u32 flags;             /* DE_EXEC_* */
+	__s64 exe_mtime_sec;     /* the executed file's modification time (Unix seconds); 0 when unknown */
 	char data[];  /* filename (filename_len), argv (args_len, NUL separated), cwd (cwd_len) */
 };
 

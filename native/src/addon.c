@@ -875,6 +875,7 @@ static napi_value js_layout(napi_env env, napi_callback_info info)
 	F(struct de_exec, start_boottime_ns);
 	F(struct de_exec, cwd_truncated);
 	F(struct de_exec, flags);
+	F(struct de_exec, exe_mtime_sec);
 	field(env, fields, "data", offsetof(struct de_exec, data), 0);
 
 	begin_struct(env, out, "de_fork", sizeof(struct de_fork), &fields);

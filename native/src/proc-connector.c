@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,7 +169,7 @@ static void emit_exec(__u32 tgid, __u32 tid, unsigned long long ktime, __u32 max
 {
 	static __thread unsigned char rec[sizeof(struct de_exec) + DE_FILENAME_MAX + DE_ARGS_CAP + DE_CWD_MAX];
 	struct de_exec *e = (struct de_exec *)rec;
-	char path[64], link[4096], stat[1024];
+	char path[64], link[4096], statline[1024];
 	ssize_t n;
 	__u32 flen = 0, alen = 0, clen = 0;
 	long hz = sysconf(_SC_CLK_TCK);
@@ -201,8 +202,8 @@ static void emit_exec(__u32 tgid, __u32 tid, unsigned long long ktime, __u32 max
 	}
 	/* /proc/PID/stat field 22: start time in clock ticks since boot (the boot clock). */
 	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	if (read_small(path, stat, sizeof(stat)) > 0 && hz > 0) {
-		char *p = strrchr(stat, ')');
+	if (read_small(path, statline, sizeof(statline)) > 0 && hz > 0) {
+		char *p = strrchr(statline, ')');
 		int field = 2;
 
 		while (p && *p && field < 22) {
@@ -215,6 +216,13 @@ static void emit_exec(__u32 tgid, __u32 tid, unsigned long long ktime, __u32 max
 	e->filename_len = flen;
 	e->args_len = alen;
 	e->cwd_len = clen;
+	{
+		struct stat exe;
+
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+		if (stat(path, &exe) == 0)
+			e->exe_mtime_sec = exe.st_mtime;
+	}
 	e->flags = DE_EXEC_DEGRADED;
 	e->h.size = (__u32)(sizeof(*e) + flen + alen + clen);
 	emit(ctx, e, e->h.size);

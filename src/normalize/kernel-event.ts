@@ -26,6 +26,8 @@ export interface ExecEvent extends EventBase {
   readonly cwd?: string | null;
   /** Process start on the event clock (ktimeNs's clock), when the platform reports it. */
   readonly startNs?: bigint;
+  /** The executed file's modification time in Unix seconds (0 or absent: unknown). */
+  readonly exeMtimeSec?: number;
   /**
    * The details (filename, argv, cwd, ids) were read from /proc after the event rather than seen by
    * the kernel hook (the netlink fallback): a process that was already gone has them empty.

@@ -29,8 +29,8 @@ export class KernelEventWriter {
 
   constructor(db: Db) {
     this.#exec = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
-      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry, cwd, process_start_time, container_id, degraded)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry, cwd, process_start_time, container_id, degraded, executable_mtime)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#fork = db.prepare(`INSERT INTO process_fork (time, ktime_ns, parent_pid, child_pid, child_tid, user_id, comm)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
@@ -47,7 +47,8 @@ export class KernelEventWriter {
         if (e.kind === 'exec') {
           this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
             JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry, e.cwd ?? null,
-            e.startNs === undefined || e.startNs === 0n ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null, e.degraded === true ? 1 : 0);
+            e.startNs === undefined || e.startNs === 0n ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null, e.degraded === true ? 1 : 0,
+            e.exeMtimeSec ? e.exeMtimeSec * 1000 : null);
         } else if (e.kind === 'fork') {
           if (enrich.storeFork?.(e) !== false) this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {

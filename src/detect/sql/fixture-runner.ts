@@ -63,7 +63,8 @@ export function fixtureLifecycle(given: Readonly<Record<string, unknown>>, index
 }
 
 const EXEC_COLUMNS = ['time', 'ktime_ns', 'pid', 'tid', 'ppid', 'user_id', 'group_id', 'effective_user_id', 'cgroup_id',
-  'comm', 'filename', 'argv', 'command_line', 'args_truncated'] as const;
+  'comm', 'filename', 'argv', 'command_line', 'args_truncated', 'ancestry', 'cwd', 'process_start_time', 'container_id', 'degraded',
+  'executable_mtime'] as const;
 const EXIT_COLUMNS = ['time', 'ktime_ns', 'pid', 'ppid', 'user_id', 'comm', 'exit_code', 'signal'] as const;
 
 const CONN_COLUMNS = ['time', 'ktime_ns', 'event', 'pid', 'tid', 'ppid', 'user_id', 'comm', 'cgroup_id', 'family', 'protocol',
@@ -103,7 +104,8 @@ export function fixtureExec(given: Readonly<Record<string, unknown>>, index: num
   return {
     time: BASE_TIME + index, ktime_ns: 1_000_000 * (index + 1), pid, tid: pid, ppid: 1, user_id: 1000, group_id: 1000,
     effective_user_id: (given['user_id'] as number | undefined) ?? 1000, cgroup_id: 1, comm: filename.split('/').pop()!.slice(0, 15),
-    filename, command_line: list.join(' '), args_truncated: 0, ...given, argv: JSON.stringify(list),
+    filename, command_line: list.join(' '), args_truncated: 0, ancestry: null, cwd: null, process_start_time: null, container_id: null,
+    degraded: 0, executable_mtime: null, ...given, argv: JSON.stringify(list),
   };
 }
 

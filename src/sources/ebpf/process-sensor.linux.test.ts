@@ -225,3 +225,23 @@ test('fallback: the netlink process connector reports exec (details from /proc, 
   assert.ok(forks >= 2);
   assert.throws(() => addon.open({}, () => {}), { code: 'DE_BPF_BUSY' });
 });
+
+test('exec records carry the executed file\'s mtime: a binary written a moment ago shows it', async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const { mkdtempSync, copyFileSync, rmSync, statSync, utimesSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'de-mtime-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fresh = join(dir, 'fresh-true');
+  copyFileSync('/bin/true', fresh);
+  const old = join(dir, 'old-true');
+  copyFileSync('/bin/true', old);
+  utimesSync(old, new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
+  const addon = loadBpfAddon();
+  t.after(() => addon.close());
+  const { execs, pids } = await execsWhile((cb) => addon.open({ batchMs: 5 }, cb), async () => [(await run(fresh, [])).pid, (await run(old, [])).pid]);
+  assert.equal(execs.get(pids[0]!)?.exeMtimeSec, Math.floor(statSync(fresh).mtimeMs / 1000));
+  assert.equal(execs.get(pids[1]!)?.exeMtimeSec, Date.parse('2020-01-02T03:04:05Z') / 1000);
+});

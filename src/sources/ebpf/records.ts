@@ -23,7 +23,7 @@ export const LAYOUT = {
     },
   },
   de_exec: {
-    size: 96,
+    size: 104,
     fields: {
       filename_len: field(64, 4),
       args_len: field(68, 4),
@@ -32,7 +32,8 @@ export const LAYOUT = {
       start_boottime_ns: field(80, 8),
       cwd_truncated: field(88, 4),
       flags: field(92, 4),
-      data: field(96, 0),
+      exe_mtime_sec: field(96, 8),
+      data: field(104, 0),
     },
   },
   de_fork: { size: 72, fields: { child_pid: field(64, 4), child_tid: field(68, 4) } },
@@ -200,6 +201,7 @@ function decodeOne(buf: Buffer, o: number, kind: number, size: number): KernelEv
         argsTruncated: buf.readUInt32LE(o + X.args_truncated.offset) !== 0,
         cwd: joinCwd(buf, data + flen + alen, clen, buf.readUInt32LE(o + X.cwd_truncated.offset) !== 0),
         startNs: buf.readBigUInt64LE(o + X.start_boottime_ns.offset),
+        exeMtimeSec: Number(buf.readBigInt64LE(o + X.exe_mtime_sec.offset)),
         ...((buf.readUInt32LE(o + X.flags.offset) & EXEC_DEGRADED) !== 0 ? { degraded: true } : {}),
       };
     }

@@ -10,6 +10,7 @@ ALTER TABLE process_exec ADD COLUMN cwd TEXT;
 ALTER TABLE process_exec ADD COLUMN process_start_time INTEGER;
 ALTER TABLE process_exec ADD COLUMN container_id TEXT;
 ALTER TABLE process_exec ADD COLUMN degraded INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE process_exec ADD COLUMN executable_mtime INTEGER;
 ALTER TABLE network_connections ADD COLUMN container_id TEXT;
 ALTER TABLE network_connections ADD COLUMN attribution TEXT NOT NULL DEFAULT 'process';
 `,
