@@ -183,7 +183,10 @@ export class Agent {
     this.#reporter?.start();
     this.#intelFeeds = new IntelFeedService(this.#config, storePath(this.dataDir), this.#log);
     this.#intelFeeds.start();
-    if (kernelLayerWanted(this.#config.enterprise.kernel_monitoring, process.platform)) await this.#kernel.start();
+    const processEvents = kernelLayerWanted(this.#config.enterprise.kernel_monitoring, process.platform);
+    // Packet capture also runs in the privileged collector, so it is started for capture alone too.
+    if (processEvents) await this.#kernel.start();
+    else if (process.platform === 'linux' && this.#network !== null && this.#kernel instanceof KernelEvents) await this.#kernel.start(false);
     await this.#network?.start(this.#config.enterprise.network_monitoring.capture_interface, this.#config.enterprise.network_monitoring.flow_accounting);
     const intervalMs = this.#config.agent.scan_interval * 1000;
     const producer = (async () => {

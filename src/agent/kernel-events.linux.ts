@@ -60,8 +60,18 @@ export class KernelEvents {
     return { layer: this.#layer, reason: this.#layer !== 'procfs' ? `collector pid ${this.#collectorPid}` : this.#reason };
   }
 
-  async start(): Promise<void> {
+  /**
+   * `processEvents` false: only the collector's packet capture is wanted (enable_packet_capture
+   * without enable_ebpf), so the collector is started with `--sensor none` and no kernel events flow.
+   */
+  async start(processEvents = true): Promise<void> {
     const socket = collectorSocketPath(this.#dataDir);
+    if (!processEvents) {
+      if (process.getuid?.() !== 0) return;
+      this.#sensorArgs.push('--sensor', 'none');
+      await this.#startCollector(socket).catch((e: Error) => this.#log.warn('collector for packet capture did not start', { reason: e.message }));
+      return;
+    }
     try {
       this.#startWorker();
       if (process.getuid?.() === 0) await this.#startCollector(socket);

@@ -19,7 +19,7 @@ export function registerCollector(program: Command): void {
     .option('--batch-ms <n>', 'batching window in milliseconds (default: batch_window_ms, 10)')
     .option('--max-args-bytes <n>', 'argv bytes kept per exec (default: max_args_bytes, 1024)')
     .option('--ignore-pid <pid...>', 'process ids whose events never leave the kernel (`daemoneye run` passes its own)')
-    .addOption(new Option('--sensor <layer>', 'auto: eBPF, else the netlink process connector (default: enterprise.kernel_monitoring.sensor)').choices(['auto', 'ebpf', 'netlink']))
+    .addOption(new Option('--sensor <layer>', 'auto: eBPF, else the netlink process connector; none: packets only (default: enterprise.kernel_monitoring.sensor)').choices(['auto', 'ebpf', 'netlink', 'none']))
     .option('--program <file>', 'a replacement BPF object built from this release (default: ebpf_program_path, else the built-in one)')
     .addHelpText('after', `
 Needs root (CAP_BPF and CAP_PERFMON). It opens no network connection and no database.
@@ -30,7 +30,7 @@ Examples:
   sudo daemoneye collector --socket /run/daemoneye/collector.sock --ring-mb 16
   sudo daemoneye collector --sensor netlink        # no eBPF: fork/exec/exit from the process connector
   sudo daemoneye collector --capture --capture-interface eth0 --flow-accounting xdp   # + packets on collector-net.sock`)
-    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string; sensor?: 'auto' | 'ebpf' | 'netlink' } & CollectorCaptureFlags, cmd: Command) => {
+    .action(async (opts: { socket?: string; ringMb?: string; batchMs?: string; maxArgsBytes?: string; ignorePid?: string[]; program?: string; sensor?: 'auto' | 'ebpf' | 'netlink' | 'none' } & CollectorCaptureFlags, cmd: Command) => {
       const ctx = buildContext(cmd.optsWithGlobals<GlobalOptions>());
       if (process.getuid?.() !== 0) {
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
@@ -55,7 +55,7 @@ Examples:
       };
       // The sensor opens before the socket listens, so the HELLO an agent gets names the layer really serving.
       let ebpfError: DaemonEyeError | null = null;
-      if (sensor !== 'netlink') {
+      if (sensor !== 'netlink' && sensor !== 'none') {
         try {
           const opened = addon.open(options, (batch) => server.offer(batch));
           for (const [name, p] of Object.entries(opened.programs)) {
@@ -67,7 +67,9 @@ Examples:
           ebpfError = e as DaemonEyeError;
         }
       }
-      if (sensor === 'netlink' || ebpfError !== null) {
+      if (sensor === 'none') {
+        ctx.log.info('process events off (--sensor none): serving packets only');
+      } else if (sensor === 'netlink' || ebpfError !== null) {
         if (ebpfError !== null) ctx.log.warn('eBPF sensor unavailable; falling back to the netlink process connector (degraded)', { reason: ebpfError.message.slice(0, 500) });
         addon.openProcConnector(options, (batch) => server.offer(batch));
         server.sensor = 'netlink';
