@@ -13,6 +13,12 @@ import { VERSION } from '../version.ts';
 import { CenterHttp } from './center-http.ts';
 import { renew, renewalDue } from './enroll.ts';
 import { loadIdentity, type Identity } from './identity.ts';
+import { runFleetQuery } from './run-fleet-query.ts';
+import { storePath } from '../store/open-store.ts';
+
+/** A fleet query's budget on this agent, whatever its deadline at the center. */
+const QUERY_BUDGET_MS = 10_000;
+const QUERY_MAX_ROWS = 1000;
 
 /** Rules pulled from the center, as YAML files the rule loader reads. */
 export const centerRulesDir = (dataDir: string) => join(dataDir, 'center-rules');
@@ -83,6 +89,14 @@ export class CenterReporter {
     renameSync(tmp, this.#statePath);
   }
 
+  /** Runs a fleet query against the local store (read-only, in a worker, within its budget) and posts the answer. */
+  async #answer(http: CenterHttp, identity: Identity, q: { query_id: string; sql: string; deadline: number }): Promise<void> {
+    const budget = Math.max(1000, Math.min(QUERY_BUDGET_MS, q.deadline - Date.now()));
+    const a = await runFleetQuery(storePath(this.#o.dataDir), q.sql, budget, QUERY_MAX_ROWS);
+    await http.json('POST', `/api/v1/queries/${encodeURIComponent(q.query_id)}/results`, { agent_id: identity.id, host: this.#o.host, ...a });
+    this.#log.info('fleet query answered', { query: q.query_id, rows: a.rows.length, error: a.error ?? '' });
+  }
+
   /** Enforces the outbox bound; returns how many alerts were shed now. */
   enforceBound(): number {
     const pending = this.pending();
@@ -112,7 +126,7 @@ export class CenterReporter {
     try {
       const state = this.#state();
       const cp = latestCheckpoint(this.#db);
-      const hb = await http.json<{ objects_revision: number }>('POST', '/api/v1/heartbeat', {
+      const hb = await http.json<{ objects_revision: number; queries?: { query_id: string; sql: string; deadline: number }[] }>('POST', '/api/v1/heartbeat', {
         agent_id: identity.id, host: this.#o.host, version: VERSION, outbox_pending: this.pending(), shed_alerts: state.shed_alerts,
         health: this.#o.counters(),
         checkpoint: cp === null ? null : {
@@ -121,6 +135,7 @@ export class CenterReporter {
         },
       });
       if (hb.objects_revision > state.objects_revision) await this.#pull(http, state);
+      for (const q of hb.queries ?? []) await this.#answer(http, identity, q);
     } finally {
       http.close();
     }

@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.ts';
 import { analystRoutes } from './routes/analyst-routes.ts';
 import { enrollRoutes } from './routes/enroll-routes.ts';
 import { ingestRoutes } from './routes/ingest-routes.ts';
+import { queryRoutes } from './routes/query-routes.ts';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 
 export interface CenterServerOptions {
@@ -85,6 +86,7 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
   enrollRoutes(app, ctx);
   ingestRoutes(app, ctx);
   analystRoutes(app, ctx);
+  queryRoutes(app, ctx);
   for (const p of o.plugins ?? []) p(app, ctx);
   const { host, port } = parseListen(o.listen ?? settings.listen);
   try {

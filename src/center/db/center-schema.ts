@@ -44,6 +44,15 @@ export interface CenterTables {
     id: Generated<number>; alert_uuid: string; local: string; remote: string; created_at: number;
     resolved_at: number | null; resolution: string | null; resolved_by: string | null; edit_id: string | null;
   };
+  /** Fleet queries: `expected` is the JSON list of agent ids that were alive when it was asked. */
+  fleet_queries: {
+    seq: Generated<number>; query_id: string; sql: string; created_at: number; deadline: number; author: string;
+    origin_center: string; expected: string;
+  };
+  fleet_query_results: {
+    seq: Generated<number>; query_id: string; agent_id: string; center_id: string; host: string; rows: string;
+    row_count: number; truncated: number; error: string | null; answered_at: number; logged_at: number;
+  };
   /** Every triage edit this center made or applied, in order: what federation peers pull and push. */
   triage_log: {
     seq: Generated<number>; edit_id: string; alert_uuid: string; status: string | null; assignee: string | null;

@@ -82,5 +82,24 @@ export function centerMigrations(engine: Engine): MigrationProvider {
       await db.schema.alterTable('triage_conflicts').addColumn('edit_id', 'text').execute();
     },
   };
-  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002 }) };
+  // Fleet queries: read-only SQL run by every agent, answers merged at the center that asked.
+  const m003: Migration = {
+    async up(db: Kysely<any>) {
+      const serial = <T extends { addColumn(name: string, type: any, build?: (c: any) => any): T }>(t: T, name: string) =>
+        engine === 'postgres' ? t.addColumn(name, 'bigserial', (c) => c.primaryKey()) : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+      await serial(db.schema.createTable('fleet_queries'), 'seq')
+        .addColumn('query_id', 'text', (c) => c.notNull().unique()).addColumn('sql', 'text', (c) => c.notNull())
+        .addColumn('created_at', big, (c) => c.notNull()).addColumn('deadline', big, (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull()).addColumn('origin_center', 'text', (c) => c.notNull())
+        .addColumn('expected', 'text', (c) => c.notNull()).execute();
+      await serial(db.schema.createTable('fleet_query_results'), 'seq')
+        .addColumn('query_id', 'text', (c) => c.notNull()).addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('center_id', 'text', (c) => c.notNull()).addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('rows', 'text', (c) => c.notNull()).addColumn('row_count', big, (c) => c.notNull())
+        .addColumn('truncated', 'integer', (c) => c.notNull()).addColumn('error', 'text')
+        .addColumn('answered_at', big, (c) => c.notNull()).addColumn('logged_at', big, (c) => c.notNull())
+        .addUniqueConstraint('fleet_query_results_once', ['query_id', 'agent_id']).execute();
+    },
+  };
+  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002, '003_fleet_queries': m003 }) };
 }

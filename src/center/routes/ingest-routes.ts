@@ -5,12 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { CenterContext } from '../center-context.ts';
 import { alertBatchInput, heartbeatInput } from '../alert-input.ts';
 import { RevisionWatch } from '../revision-watch.ts';
+import { FleetQueryRepo } from '../fleet-query-repo.ts';
 
 const issues = (e: { issues: { path: PropertyKey[]; message: string }[] }) =>
   e.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
 
 export function ingestRoutes(app: FastifyInstance, ctx: CenterContext): void {
   const batch = alertBatchInput(ctx.settings.max_alerts_per_request);
+  const queries = new FleetQueryRepo(ctx.repo.db);
 
   app.post('/api/v1/alerts', { config: { roles: ['agent'] } }, async (req, reply) => {
     const parsed = batch.safeParse(req.body);
@@ -32,7 +34,9 @@ export function ingestRoutes(app: FastifyInstance, ctx: CenterContext): void {
     }
     await ctx.repo.heartbeat(caller.id, parsed.data, Date.now());
     const latest = await ctx.repo.latestRevision();
-    return { ok: true, objects_revision: latest, cert_not_after: new Date(caller.notAfter).toISOString() };
+    // Fleet queries this agent has not answered ride on the heartbeat's answer.
+    const pending = caller.role === 'agent' ? await queries.pendingFor(caller.id, Date.now()) : [];
+    return { ok: true, objects_revision: latest, cert_not_after: new Date(caller.notAfter).toISOString(), queries: pending };
   });
 
   // Long poll: answers as soon as an authored object changes after `since` (or after `timeout` s).
