@@ -70,6 +70,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/federation/conflicts/{id}/resolve': { post: { summary: 'resolve a conflict: keep local or remote', security: mtls, responses: ok('resolved') } },
       '/api/v1/federation/push': { post: { summary: "a regional center's batch of alerts, triage edits and host inventory (center role)", security: mtls, responses: ok('stored') } },
       '/api/v1/federation/sync': { post: { summary: 'run a sync round with the primary now (regional centers; 409 on a primary)', security: mtls, responses: ok('the round: pushed and pulled counts, ok or the error') } },
+      '/api/v1/federation/queries': { get: { summary: 'fleet queries asked here since a cursor (regional centers relay them to their agents)', security: mtls, responses: ok('queries') } },
       '/api/v1/federation/triage': { get: { summary: 'triage edits since a cursor (regional centers pull them)', security: mtls, responses: ok('edits') } },
     },
   };

@@ -7,6 +7,7 @@ import type { CenterContext } from '../center/center-context.ts';
 import { FederationRepo, type ApplyOutcome } from './federation-repo.ts';
 import { triageEditSchema } from './triage-edit.ts';
 import type { FederationSync } from './federation-sync.ts';
+import { FleetQueryRepo } from '../center/fleet-query-repo.ts';
 
 const federatedAlert = z.strictObject({
   origin: z.string().min(1).max(64), origin_seq: z.number().int().min(0), alert_uuid: z.uuid(), center_id: z.string().max(64),
@@ -21,11 +22,18 @@ const host = z.strictObject({
   last_seen_at: z.number().int().nullable(), health: z.string().max(256 * 1024).nullable(), version: z.string().max(64).nullable(),
   outbox_pending: z.number().int(), shed_alerts: z.number().int(), center_id: z.string().max(64),
 });
+const answer = z.strictObject({
+  query_id: z.uuid(), agent_id: z.string().max(64), center_id: z.string().max(64), host: z.string().max(255),
+  rows: z.string().max(8 * 1024 * 1024), row_count: z.number().int().min(0), truncated: z.number().int().min(0).max(1),
+  error: z.string().max(4096).nullable(), answered_at: z.number().int(),
+});
 export const pushInput = z.strictObject({
   now: z.number().int(),
   alerts: z.array(federatedAlert).max(10_000),
   edits: z.array(triageEditSchema).max(10_000),
   hosts: z.array(host).max(100_000),
+  /** Regions' agents' answers to fleet queries asked here. */
+  answers: z.array(answer).max(10_000).default([]),
 });
 export type PushInput = z.input<typeof pushInput>;
 
@@ -40,6 +48,7 @@ export interface PushAnswer {
 export function federationRoutes(sync: () => FederationSync | null) {
   return (app: FastifyInstance, ctx: CenterContext): void => {
     const fed = new FederationRepo(ctx.repo.db, ctx.engine);
+    const queries = new FleetQueryRepo(ctx.repo.db);
 
     app.post('/api/v1/federation/push', { config: { roles: ['center'] } }, async (req, reply) => {
       const parsed = pushInput.safeParse(req.body);
@@ -50,6 +59,7 @@ export function federationRoutes(sync: () => FederationSync | null) {
       const p = parsed.data;
       const stored = await fed.storeAlerts(region, p.alerts.map((a) => ({ ...a, center_id: region })), Date.now());
       await fed.storeHosts(region, p.hosts.map(({ center_id: _ignored, ...h }) => h));
+      await queries.storeAnswers(p.answers.map((a) => ({ ...a, center_id: region })));
       const outcomes: Partial<Record<ApplyOutcome, number>> = {};
       let processed = 0;
       for (const e of p.edits) {
@@ -69,6 +79,13 @@ export function federationRoutes(sync: () => FederationSync | null) {
       const limit = Math.min(10_000, Math.max(1, Number(req.query.limit ?? 1000) || 1000));
       const rows = await fed.editsAfter(since, limit, Date.now(), SETTLE_MS);
       return { edits: rows.map((r) => r.edit), next_since: rows.length > 0 ? rows[rows.length - 1]!.seq : since, more: rows.length === limit, now: Date.now() };
+    });
+
+    app.get<{ Querystring: { since?: string; limit?: string } }>('/api/v1/federation/queries', { config: { roles: ['center'] } }, async (req) => {
+      const since = Math.max(0, Number(req.query.since ?? 0) || 0);
+      const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
+      const rows = await queries.queriesAfter(since, limit);
+      return { queries: rows.map(({ seq: _seq, expected: _expected, ...q }) => q), next_since: rows.length > 0 ? rows[rows.length - 1]!.seq : since, more: rows.length === limit };
     });
 
     app.get('/api/v1/federation/status', { config: { roles: ['analyst'] } }, async () => {

@@ -13,6 +13,7 @@ import type { Identity } from '../center-client/identity.ts';
 import { FederationRepo, type ApplyOutcome } from './federation-repo.ts';
 import { SETTLE_MS, type PushAnswer } from './federation-routes.ts';
 import type { TriageEdit } from './triage-edit.ts';
+import { FleetQueryRepo } from '../center/fleet-query-repo.ts';
 
 export interface SyncOptions {
   readonly primaryUrl: string;
@@ -28,6 +29,8 @@ export interface RoundReport {
   readonly pushed_edits: number;
   readonly pulled_objects: number;
   readonly pulled_edits: number;
+  readonly pulled_queries: number;
+  readonly pushed_answers: number;
   readonly outcomes: Partial<Record<ApplyOutcome, number>>;
   readonly clock_offset_ms: number | null;
   readonly finished_at: string;
@@ -105,13 +108,14 @@ export class FederationSync {
 
   async #round(): Promise<RoundReport> {
     const started = Date.now();
-    const report = { pushed_alerts: 0, pushed_edits: 0, pulled_objects: 0, pulled_edits: 0, outcomes: {} as Partial<Record<ApplyOutcome, number>>, clock_offset_ms: null as number | null };
+    const report = { pushed_alerts: 0, pushed_edits: 0, pulled_objects: 0, pulled_edits: 0, pulled_queries: 0, pushed_answers: 0, outcomes: {} as Partial<Record<ApplyOutcome, number>>, clock_offset_ms: null as number | null };
     const http = CenterHttp.forIdentity(this.#identity, this.#o.primaryUrl, { timeoutMs: 60_000 });
     let error: string | undefined;
     try {
       await this.#push(http, report);
       await this.#pullObjects(http, report);
       await this.#pullEdits(http, report);
+      await this.#pullQueries(http, report);
     } catch (e) {
       error = (e as Error).message;
       this.#log.warn('federation sync failed; will retry next round', { primary: this.#o.primaryUrl, reason: error });
@@ -126,7 +130,25 @@ export class FederationSync {
     return done;
   }
 
-  async #push(http: CenterHttp, r: { pushed_alerts: number; pushed_edits: number; clock_offset_ms: number | null }): Promise<void> {
+  /** Fleet queries asked at the primary, relayed to this region's agents (answers go up with #push). */
+  async #pullQueries(http: CenterHttp, r: { pulled_queries: number }): Promise<void> {
+    const local = new FleetQueryRepo(this.#ctx.repo.db);
+    for (let i = 0; i < this.#o.maxBatches; i++) {
+      const since = await this.#fed.cursor(PEER, 'queries_in');
+      const page = await http.json<{ queries: { query_id: string; sql: string; created_at: number; deadline: number; author: string; origin_center: string }[]; next_since: number; more: boolean }>(
+        'GET', `/api/v1/federation/queries?since=${since}`);
+      const now = Date.now();
+      const alive = await local.aliveAgents(now);
+      for (const q of page.queries) {
+        if (q.deadline > now && await local.create({ ...q, expected: JSON.stringify(alive) })) r.pulled_queries++;
+      }
+      await this.#fed.setCursor(PEER, 'queries_in', page.next_since, now);
+      if (!page.more) return;
+    }
+  }
+
+  async #push(http: CenterHttp, r: { pushed_alerts: number; pushed_edits: number; pushed_answers: number; clock_offset_ms: number | null }): Promise<void> {
+    const queries = new FleetQueryRepo(this.#ctx.repo.db);
     let hostsSince = await this.#fed.cursor(PEER, 'hosts_out');
     for (let i = 0; i < this.#o.maxBatches; i++) {
       const now = Date.now();
@@ -135,13 +157,20 @@ export class FederationSync {
       const alerts = await this.#fed.alertsAfter(alertCursor, this.#o.batchSize, now, SETTLE_MS);
       const edits = await this.#fed.editsAfter(editCursor, this.#o.batchSize, now, SETTLE_MS);
       const hosts = i === 0 ? await this.#fed.hostsSeenSince(hostsSince) : [];
-      if (alerts.length === 0 && edits.length === 0 && hosts.length === 0 && i > 0) return;
+      const answerCursor = await this.#fed.cursor(PEER, 'answers_out');
+      const answerRows = await queries.answersAfter(answerCursor, this.#o.batchSize, now, SETTLE_MS, this.#ctx.engine === 'postgres');
+      // Only answers to queries asked elsewhere travel up; this region's own queries stay here.
+      const relayed = new Set((await Promise.all([...new Set(answerRows.map((a) => a.query_id))].map((id) => queries.query(id))))
+        .filter((q) => q !== undefined && q.origin_center !== this.#ctx.centerId).map((q) => q!.query_id));
+      const answers = answerRows.filter((a) => relayed.has(a.query_id)).map(({ seq: _seq, logged_at: _logged, ...a }) => a);
+      if (alerts.length === 0 && edits.length === 0 && hosts.length === 0 && answerRows.length === 0 && i > 0) return;
       const t0 = Date.now();
       const answer = await http.json<PushAnswer>('POST', '/api/v1/federation/push', {
         now: t0,
         alerts: alerts.map(({ id: _id, ...a }) => a),
         edits: edits.map((e) => e.edit),
         hosts: hosts.map((h) => ({ ...h, role: 'agent' as const })),
+        answers,
       });
       const t1 = Date.now();
       // NTP-style: the primary's clock minus the midpoint of our request. HLC stamps use it.
@@ -154,9 +183,12 @@ export class FederationSync {
         hostsSince = t0 - 1;
         await this.#fed.setCursor(PEER, 'hosts_out', hostsSince, t1);
       }
+      if (answerRows.length > 0) await this.#fed.setCursor(PEER, 'answers_out', answerRows[answerRows.length - 1]!.seq, t1);
+      r.pushed_answers += answers.length;
       r.pushed_alerts += alerts.length;
       r.pushed_edits += answer.edits_processed;
-      const more = alerts.length === this.#o.batchSize || (edits.length === this.#o.batchSize && answer.edits_processed === edits.length);
+      const more = alerts.length === this.#o.batchSize || answerRows.length === this.#o.batchSize
+        || (edits.length === this.#o.batchSize && answer.edits_processed === edits.length);
       if (!more) return;
     }
   }
