@@ -75,3 +75,18 @@ test('a runaway query is stopped on the agent and reported as its error; a write
     body: JSON.stringify({ agent_id: agents[1]!.id.id, host: 'x', rows: [], truncated: false, error: null }) });
   assert.equal(forged.status, 403);
 });
+
+test('daemoneye center query: asks, waits for every live agent, prints their rows with their host', async () => {
+  let finished = false;
+  const done = cliAsync(['--data-dir', center.dataDir, 'center', 'query', "SELECT 'ok' AS answer", '--center', center.url, '--timeout', '60', '--format', 'json'])
+    .then((r) => { finished = true; return r; });
+  const until = Date.now() + 60_000;
+  while (!finished && Date.now() < until) {
+    for (const a of agents) await runOnce(a.dir); // each takes the query with its heartbeat once it exists
+  }
+  const r = await done;
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as { host: string; agent: string; answer: string }[];
+  assert.deepEqual(rows.map((x) => x.agent).sort(), agents.map((a) => a.id.id).sort());
+  assert.ok(rows.every((x) => x.answer === 'ok' && x.host.length > 0));
+});

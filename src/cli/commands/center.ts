@@ -154,6 +154,41 @@ Example:
     });
 
   center
+    .command('query')
+    .description('ask every live agent a read-only SQL question over its store and print the merged answer')
+    .argument('<sql>', 'one SELECT over the tables of docs/schema.md')
+    .option('--center <url>', "the center's URL")
+    .option('--timeout <seconds>', 'how long agents have to answer', '120')
+    .option('-f, --format <format>', 'table | json | csv')
+    .addHelpText('after', `
+Agents take the query with their next heartbeat (every 30 s); the command waits until every agent
+alive at asking time answered, or the timeout (the answer is then marked partial).
+
+Examples:
+  daemoneye center query "SELECT name, count(*) AS n FROM processes GROUP BY name ORDER BY n DESC LIMIT 5" --data-dir /var/lib/daemoneye-center
+  daemoneye center query "SELECT pid, command_line FROM processes WHERE file_exists = 0" --timeout 300 --format json`)
+    .action(async (sql: string, opts: { center?: string; timeout: string; format?: string }, cmd: Command) => {
+      const timeout = Number(opts.timeout);
+      if (!Number.isInteger(timeout) || timeout < 5 || timeout > 3600) throw new DaemonEyeError('DE_USAGE', '--timeout takes whole seconds from 5 to 3600');
+      const format = parseFormat(opts.format ?? cmd.optsWithGlobals<GlobalOptions>().format ?? 'table');
+      const asked = await callCenter<{ query_id: string; expected_agents: number }>(cmd, opts.center, 'POST', '/api/v1/queries', { sql, timeout_s: timeout });
+      process.stderr.write(`query ${asked.query_id}: waiting for ${asked.expected_agents} agent(s), up to ${timeout} s\n`);
+      type Answer = { state: string; missing_agents: string[]; answers: { agent_id: string; host: string; error: string | null; rows: Record<string, unknown>[] }[] };
+      let a: Answer;
+      for (;;) {
+        a = await callCenter<Answer>(cmd, opts.center, 'GET', `/api/v1/queries/${asked.query_id}`);
+        if (a.state !== 'running') break;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      const rows = a.answers.flatMap((x) => (x.error !== null ? [{ host: x.host, agent: x.agent_id, error: x.error }] : x.rows.map((r) => ({ host: x.host, agent: x.agent_id, ...r }))));
+      process.stdout.write(formatRows(rows, format));
+      if (a.state === 'partial') {
+        process.stderr.write(`partial: ${a.missing_agents.length} agent(s) did not answer in time: ${a.missing_agents.join(', ')}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  center
     .command('revoke')
     .description('revoke every certificate of an agent, regional center or analyst')
     .argument('<id>', 'the identity id (GET /api/v1/hosts lists them)')
