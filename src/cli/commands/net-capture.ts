@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { forEachPacket } from '../../sources/pcap/batch-format.ts';
-import { LiveCapture, type CaptureStats } from '../../sources/pcap/live-capture.ts';
+import { LiveCapture, snaplenFor, type CaptureStats } from '../../sources/pcap/live-capture.ts';
 import { loadPcapAddon } from '../../sources/pcap/native-pcap.ts';
 import { defaultRouteInterface } from '../../sources/pcap/default-interface.linux.ts';
 import { buildContext, type GlobalOptions } from '../context.ts';
@@ -44,7 +44,7 @@ export function registerNetCapture(net: Command): void {
     .option('--count <n>', 'stop after this many packets')
     .option('-w, --write <file>', 'write the packets to a pcap file (readable by tcpdump, Wireshark, `daemoneye net read`); `-` for stdout')
     .option('--duration <seconds>', 'stop after this many seconds')
-    .option('--snaplen <bytes>', 'bytes kept per packet (default: max_packet_size, 1500)')
+    .option('--snaplen <bytes>', 'bytes kept per packet, link header included (default: max_packet_size + 64 = 1564)')
     .option('--buffer-mb <n>', 'kernel capture buffer in MiB (default: buffer_size_mb, 100)')
     .option('--no-promisc', 'do not put the interface in promiscuous mode')
     .option('-f, --format <format>', 'summary format: text | json')
@@ -78,7 +78,7 @@ Examples:
       const capture = new LiveCapture({
         interface: iface,
         filter,
-        snaplen: positiveInt(opts.snaplen, '--snaplen') ?? n.max_packet_size,
+        snaplen: positiveInt(opts.snaplen, '--snaplen') ?? snaplenFor(n.max_packet_size),
         bufferMb: positiveInt(opts.bufferMb, '--buffer-mb') ?? n.buffer_size_mb,
         promiscuous: opts.promisc,
         ...(count === undefined ? {} : { maxPackets: count }),

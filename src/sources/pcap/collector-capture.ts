@@ -11,7 +11,7 @@ import type { DaemonEyeConfig } from '../../config/schema.ts';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { CONTENT_FILTER } from './content-filter.ts';
 import { defaultRouteInterface } from './default-interface.linux.ts';
-import { LiveCapture } from './live-capture.ts';
+import { LiveCapture, snaplenFor } from './live-capture.ts';
 import { XdpFlowAccounting } from './xdp-flow-accounting.ts';
 
 type NetworkConfig = DaemonEyeConfig['enterprise']['network_monitoring'];
@@ -41,7 +41,7 @@ export function addCollectorCaptureOptions(cmd: Command): Command {
     .option('--capture', 'also open the packet capture (default: enterprise.network_monitoring.enable_packet_capture)')
     .option('--capture-interface <name>', 'interface to capture on (default: capture_interface, else the default route\'s)')
     .option('--capture-filter <expr>', 'BPF capture filter (default: capture_filter)')
-    .option('--snaplen <bytes>', 'bytes kept per packet (default: max_packet_size)')
+    .option('--snaplen <bytes>', 'bytes kept per packet, link header included (default: max_packet_size + 64)')
     .option('--capture-buffer-mb <n>', 'kernel capture buffer in MiB (default: buffer_size_mb)')
     .option('--flow-accounting <mode>', 'off | xdp (default: flow_accounting)')
     .option('--packet-socket <path>', 'Unix socket for packet batches (default: DATA_DIR/collector-net.sock)');
@@ -54,7 +54,7 @@ export function collectorCaptureArgs(n: NetworkConfig): string[] {
     '--capture',
     ...(n.capture_interface === null ? [] : ['--capture-interface', n.capture_interface]),
     ...(n.capture_filter === null ? [] : ['--capture-filter', n.capture_filter]),
-    '--snaplen', String(n.max_packet_size), '--capture-buffer-mb', String(n.buffer_size_mb),
+    '--snaplen', String(snaplenFor(n.max_packet_size)), '--capture-buffer-mb', String(n.buffer_size_mb),
     '--flow-accounting', n.flow_accounting,
   ];
 }
@@ -76,7 +76,7 @@ export function collectorCaptureSettings(flags: CollectorCaptureFlags, n: Networ
   const filter = flags.captureFilter ?? n.capture_filter ?? (flowAccounting === 'xdp' ? CONTENT_FILTER : '');
   return {
     interface: iface, filter, flowAccounting,
-    snaplen: int(flags.snaplen, n.max_packet_size, '--snaplen'),
+    snaplen: int(flags.snaplen, snaplenFor(n.max_packet_size), '--snaplen'),
     bufferMb: int(flags.captureBufferMb, n.buffer_size_mb, '--capture-buffer-mb'),
     socketPath: flags.packetSocket ?? defaultSocket,
   };

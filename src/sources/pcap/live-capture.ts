@@ -7,12 +7,20 @@ import type { PacketBatch } from './batch-format.ts';
 import { filterError } from './filter-check.ts';
 import { asDaemonEyeError, loadPcapAddon, type NativeHandle, type NativeLiveStats, type PcapAddon } from './native-pcap.ts';
 
+/**
+ * max_packet_size is the largest network-layer packet kept whole; the snap length adds room for the
+ * link header (Ethernet 14, two VLAN tags 8, Linux cooked v2 20), so a full-MTU packet keeps its
+ * last bytes and a TLS ClientHello that fills a segment keeps its fingerprints.
+ */
+export const LINK_HEADER_ALLOWANCE = 64;
+export const snaplenFor = (maxPacketSize: number): number => maxPacketSize + LINK_HEADER_ALLOWANCE;
+
 export interface LiveCaptureOptions {
   /** Interface name; null/undefined/'any' captures on every interface (Linux cooked headers). */
   readonly interface?: string | null;
   /** BPF filter expression (pcap-filter(7)); null captures everything. */
   readonly filter?: string | null;
-  /** Bytes kept per packet (enterprise.network_monitoring.max_packet_size). Default 1500. */
+  /** Bytes kept per packet, link header included (snaplenFor(max_packet_size)). Default 1564. */
   readonly snaplen?: number;
   /** Put the interface in promiscuous mode while capturing (cleared on stop). Default true. */
   readonly promiscuous?: boolean;
@@ -71,7 +79,7 @@ export class LiveCapture implements Source {
       opened = addon.openLive({
         device: this.interfaceName,
         filter: options.filter ?? '',
-        snaplen: options.snaplen ?? 1500,
+        snaplen: options.snaplen ?? snaplenFor(1500),
         // libpcap cannot make the "any" pseudo-device promiscuous; asking only earns a warning.
         promisc: (options.promiscuous ?? true) && this.interfaceName !== 'any',
         bufferBytes: Math.min(4095, options.bufferMb ?? 100) * 1024 * 1024,
