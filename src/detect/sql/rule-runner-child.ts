@@ -11,7 +11,12 @@ let setCursor: ((cursor: RuleCursor) => void) | null = null;
 const statements = new Map<string, Database.Statement>();
 
 function reply(message: SandboxReply): void {
-  process.send!(message);
+  // The agent may be gone (it stopped mid-pass): a reply with nobody to read it ends this process
+  // quietly instead of surfacing an EPIPE.
+  if (!process.connected) process.exit(0);
+  process.send!(message, undefined, undefined, (e: Error | null) => {
+    if (e !== null) process.exit(0);
+  });
 }
 
 function open(path: string): void {
