@@ -9,7 +9,7 @@ import { BoundedQueue } from '../bus/bounded-queue.ts';
 import type { DaemonEyeConfig } from '../config/schema.ts';
 import type { Detector, RuleCursor, RuleOutcome } from '../detect/detector.ts';
 import { loadRules } from '../detect/sql/load-rules.ts';
-import type { Rule } from '../detect/sql/rule.ts';
+import type { Rule, RuleMeta } from '../detect/sql/rule.ts';
 import { SqlDetector } from '../detect/sql/sql-detector.ts';
 import { AnalyticsDetector } from '../analytics/detect/analytics-detector.ts';
 import { IntelDetector } from '../intel/match/intel-detector.ts';
@@ -19,6 +19,7 @@ import type { ProcessSnapshot } from '../normalize/process-snapshot.ts';
 import { Delivery } from './delivery.ts';
 import { KernelEvents } from './kernel-events.linux.ts';
 import { NetworkPackets } from '../network/network-packets.ts';
+import type { CaptureDrops } from '../sources/pcap/collector-packet-source.ts';
 import { EtwKernelEvents } from './kernel-events.windows.ts';
 import { EsKernelEvents } from './kernel-events.darwin.ts';
 import { kernelLayerWanted, type KernelIntake } from './platform-kernel-events.ts';
@@ -49,6 +50,12 @@ export interface CycleReport {
 
 /** Retention is cheap but not free: run it on the first cycle and then at most hourly. */
 const RETENTION_EVERY_MS = 3_600_000;
+/** The agent's own alert when packet capture loses packets (#captureLost). */
+const CAPTURE_DROPS_RULE: RuleMeta = {
+  id: 'DE-SYS-0001', name: 'Packet capture is losing packets', version: 1, severity: 'medium', attack: [],
+  tags: ['monitor', 'network'], kind: 'event',
+};
+
 /** Kernel-event rules run at most this often (see #onKernelBatch). */
 const KERNEL_PASS_MS = 250;
 /** Network rules run at most this often: packet batches are stored about once a second anyway. */
@@ -150,7 +157,7 @@ export class Agent {
       : process.platform === 'darwin' ? new EsKernelEvents(dbPath, log, k, () => this.#onKernelBatch())
       : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch(), config.enterprise.network_monitoring);
     this.#network = config.enterprise.network_monitoring.enable_packet_capture
-      ? new NetworkPackets(dbPath, dataDir, log, () => this.#onNetworkBatch()) : null;
+      ? new NetworkPackets(dbPath, dataDir, log, () => this.#onNetworkBatch(), (lost, totals) => this.#captureLost(lost, totals)) : null;
     this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
       (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
       (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
@@ -244,6 +251,28 @@ export class Agent {
       lifecycleEvents: lifecycle.length, scanMs: scan.finishedAt - scan.startedAt,
       detectMs: performance.now() - detectStarted, outcomes, raised,
     };
+  }
+
+  /**
+   * The capture is losing packets (pcap_stats: dropped by the kernel or the interface) or the
+   * collector shed batches the agent could not take: what the network rules see is incomplete, which
+   * an analyst must know, so it is an alert (DE-SYS-0001, one open alert per interface, touched on
+   * each further loss) and a ledger entry, not only a log line.
+   */
+  #captureLost(lost: CaptureDrops, totals: CaptureDrops): void {
+    const iface = this.#config.enterprise.network_monitoring.capture_interface ?? 'default';
+    const reason = `packet capture on ${iface} lost ${lost.kernel} packets in the kernel buffer, ${lost.interface} at the interface `
+      + `and ${lost.forwardBatches} batches between collector and agent since the last report `
+      + `(totals ${totals.kernel} / ${totals.interface} / ${totals.forwardBatches})`;
+    this.#log.warn('packet capture losing packets', { interface: iface, kernel: lost.kernel, interface_drops: lost.interface, batches: lost.forwardBatches });
+    this.#audit('monitor', { event: 'capture_drops', capture_interface: iface, kernel: lost.kernel, interface: lost.interface, batches: lost.forwardBatches });
+    void this.#detecting.then(() => {
+      const raised = this.#recorder.record({
+        findings: [{ rule: CAPTURE_DROPS_RULE, row: { dedup_key: `capture-drops|${iface}`, name: 'daemoneye-collector', reason, ...lost } }],
+        outcomes: [],
+      }, null);
+      if (raised.length > 0) this.#delivery.pump.wake();
+    });
   }
 
   /**

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../agent/logger.ts';
 import { collectorPacketSocketPath } from '../collector/socket-path.ts';
-import { CollectorPacketSource } from '../sources/pcap/collector-packet-source.ts';
+import { CollectorPacketSource, type CaptureDrops } from '../sources/pcap/collector-packet-source.ts';
 import type { PacketBatch } from '../sources/pcap/batch-format.ts';
 import type { FromNetworkWorker, ToNetworkWorker } from './monitor-worker.ts';
 import type { NetworkCounters } from './monitor.ts';
@@ -29,7 +29,11 @@ export class NetworkPackets {
   #decodeErrors: Record<string, number> = {};
   #closed: Promise<void> | null = null;
 
-  constructor(dbPath: string, dataDir: string, log: Logger, onStored: () => void) {
+  readonly #onDrops: ((lost: CaptureDrops, totals: CaptureDrops) => void) | undefined;
+
+  /** `onDrops`: the capture lost packets (pcap_stats grew) or the collector shed batches. */
+  constructor(dbPath: string, dataDir: string, log: Logger, onStored: () => void, onDrops?: (lost: CaptureDrops, totals: CaptureDrops) => void) {
+    this.#onDrops = onDrops;
     this.#dbPath = dbPath;
     this.#dataDir = dataDir;
     this.#log = log;
@@ -73,6 +77,7 @@ export class NetworkPackets {
       const source = new CollectorPacketSource(collectorPacketSocketPath(this.#dataDir), {
         onBatch: (b) => this.ingest(b),
         onFlows: (flows) => this.#post({ type: 'flows', flows }),
+        ...(this.#onDrops === undefined ? {} : { onDrops: this.#onDrops }),
         onClose: (reason) => {
           if (this.#stopping || this.#source !== source) return;
           this.#log.warn('packet capture stopped; reconnecting', { reason });
