@@ -49,7 +49,7 @@ async function connect(socketPath: string): Promise<void> {
       onStats: (stats) => port.postMessage({ type: 'stats', stats } satisfies FromWorker),
       onClose: (reason) => {
         commit();
-        commit(true);
+        commit(); // the forks still deferred
         port.postMessage({ type: 'disconnected', reason } satisfies FromWorker);
       },
     });
@@ -81,17 +81,20 @@ function enqueue(batch: Buffer): void {
   else commitTimer ??= setTimeout(commit, COMMIT_MS);
 }
 
-function commit(final = false): void {
+function commit(): void {
   if (commitTimer !== null) clearTimeout(commitTimer);
   commitTimer = null;
-  if (final && writer !== null && deferredForks.length > 0) {
-    // Closing: forks still waiting for an exec will not get one from this connection.
-    if (queued.length === 0) {
-      writer.writeForks(deferredForks, clock.toEpochMs);
+  if (writer === null) return;
+  if (queued.length === 0) {
+    // A whole window passed with no batch: the forks still waiting got no exec in it; store them.
+    if (deferredForks.length > 0) {
+      const forks = deferredForks;
       deferredForks = [];
+      writer.writeForks(forks, clock.toEpochMs);
+      port.postMessage({ type: 'stored', events: forks.length, decodeErrors: 0, batches: 0 } satisfies FromWorker);
     }
+    return;
   }
-  if (queued.length === 0 || writer === null) return;
   const batches = queued;
   queued = [];
   queuedBytes = 0;
@@ -111,6 +114,8 @@ function commit(final = false): void {
     return;
   }
   port.postMessage({ type: 'stored', events: events.length + security.length, decodeErrors, batches: batches.length } satisfies FromWorker);
+  // Forks now waiting are stored by the next window, batch or not.
+  if (deferredForks.length > 0) commitTimer = setTimeout(commit, COMMIT_MS);
 }
 
 /*
@@ -177,7 +182,7 @@ port.on('message', (m: ToWorker) => {
     } else if (m.type === 'close') {
       client.close();
       commit();
-      commit(true);
+      commit(); // the forks still deferred
       close?.();
       port.postMessage({ type: 'closed' } satisfies FromWorker);
     }
