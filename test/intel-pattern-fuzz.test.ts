@@ -4,17 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compilePattern, validatePattern } from '../src/intel/pattern/compile.ts';
 import { loadObservations } from '../src/intel/pattern/observed-data.ts';
 import { matchObservations } from '../src/intel/pattern/match-observed.ts';
 import { DaemonEyeError } from '../src/errors/catalogue.ts';
 import { StixPatternError } from '../src/intel/pattern/pattern-error.ts';
 import { IntelMatcher } from '../src/intel/match/intel-matcher.ts';
+import { STIX_VECTORS_DIR } from './stix-vectors-dir.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const VECTORS = join(here, '..', '..', 'shared', 'stix-vectors', 'matcher-vectors.json');
+const VECTORS = join(STIX_VECTORS_DIR, 'matcher-vectors.json');
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
 function rng(seed: number): () => number {

@@ -11,9 +11,10 @@ import { loadObservations } from '../src/intel/pattern/observed-data.ts';
 import { matchObservations } from '../src/intel/pattern/match-observed.ts';
 import { DaemonEyeError } from '../src/errors/catalogue.ts';
 import type { StixPatternError } from '../src/intel/pattern/pattern-error.ts';
+import { STIX_VECTORS_DIR } from './stix-vectors-dir.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const VECTORS = join(here, '..', '..', 'shared', 'stix-vectors');
+const VECTORS = STIX_VECTORS_DIR;
 const present = existsSync(join(VECTORS, 'matcher-vectors.json'));
 const deviations: Record<string, string> = JSON.parse(readFileSync(join(here, 'intel-pattern-vectors.deviations.json'), 'utf8')).deviations;
 
