@@ -524,12 +524,43 @@ static const char *ensure_tracefs(void)
 
 /* ---------- exported functions ---------- */
 
+/*
+ * The preamble both open() and openProcConnector() share: one sensor per process, and the
+ * (options, onBatch) arguments. Returns false after throwing; *has_options says argv[0] is an object.
+ */
+static bool open_arguments(napi_env env, napi_callback_info info, const char *fn, napi_value argv[2], bool *has_options)
+{
+	size_t argc = 2;
+	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+		throw_code(env, "DE_NAPI", "%s: cannot read the arguments", fn);
+		return false;
+	}
+	if (S.open) {
+		throw_code(env, "DE_BPF_BUSY", "the sensor is already open in this process; close() it first");
+		return false;
+	}
+	if (argc >= 1)
+		napi_typeof(env, argv[0], &t0);
+	if (argc >= 2)
+		napi_typeof(env, argv[1], &t1);
+	if (t1 != napi_function) {
+		throw_code(env, "DE_BPF_ARGS", "%s(options, onBatch): onBatch must be a function", fn);
+		return false;
+	}
+	*has_options = t0 == napi_object;
+	return true;
+}
+
+
+
 /* open(options, onBatch) -> { programs: { name: { attached, error? } } } */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
 	napi_value argv[2], result, programs, name;
-	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+	napi_valuetype t0;
+	bool has_options = false;
 	uint32_t ring_bytes = DEFAULT_RING_BYTES, max_args = DE_ARGS_DEFAULT;
 	uint32_t batch_ms = DEFAULT_BATCH_MS, self_pid = (uint32_t)getpid();
 	static char program_path[4096];
@@ -537,16 +568,10 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	int err, attached = 0;
 	long page = sysconf(_SC_PAGESIZE);
 
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (S.open)
-		return throw_code(env, "DE_BPF_BUSY", "the sensor is already open in this process; close() it first");
-	if (argc >= 1)
-		napi_typeof(env, argv[0], &t0);
-	if (argc >= 2)
-		napi_typeof(env, argv[1], &t1);
-	if (t1 != napi_function)
-		return throw_code(env, "DE_BPF_ARGS", "open(options, onBatch): onBatch must be a function");
-	if (t0 == napi_object) {
+	if (!open_arguments(env, info, "open", argv, &has_options))
+		return NULL;
+	t0 = has_options ? napi_object : napi_undefined;
+	if (has_options) {
 		get_u32(env, argv[0], "ringBytes", &ring_bytes);
 		get_u32(env, argv[0], "maxArgsBytes", &max_args);
 		get_u32(env, argv[0], "batchMs", &batch_ms);
@@ -731,23 +756,15 @@ bad_filter:
  */
 static napi_value js_open_proc_connector(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
 	napi_value argv[2], name, result;
-	napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+	bool has_options = false;
 	uint32_t batch_ms = DEFAULT_BATCH_MS, max_args = DE_ARGS_DEFAULT;
 	char err[256];
 	int fd;
 
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (S.open)
-		return throw_code(env, "DE_BPF_BUSY", "the sensor is already open in this process; close() it first");
-	if (argc >= 1)
-		napi_typeof(env, argv[0], &t0);
-	if (argc >= 2)
-		napi_typeof(env, argv[1], &t1);
-	if (t1 != napi_function)
-		return throw_code(env, "DE_BPF_ARGS", "openProcConnector(options, onBatch): onBatch must be a function");
-	if (t0 == napi_object) {
+	if (!open_arguments(env, info, "openProcConnector", argv, &has_options))
+		return NULL;
+	if (has_options) {
 		get_u32(env, argv[0], "batchMs", &batch_ms);
 		get_u32(env, argv[0], "maxArgsBytes", &max_args);
 	}
