@@ -13,8 +13,10 @@ import { openCenterDb, type OpenedCenterDb } from './db/open-center-db.ts';
 import { openApiDocument } from './openapi.ts';
 import { analystRoutes } from './routes/analyst-routes.ts';
 import { enrollRoutes } from './routes/enroll-routes.ts';
+import { fleetPathRoutes } from './routes/fleet-path-routes.ts';
 import { ingestRoutes } from './routes/ingest-routes.ts';
 import { queryRoutes } from './routes/query-routes.ts';
+import { taxiiRoutes } from './routes/taxii.ts';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 
 export interface CenterServerOptions {
@@ -87,6 +89,9 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
   ingestRoutes(app, ctx);
   analystRoutes(app, ctx);
   queryRoutes(app, ctx);
+  fleetPathRoutes(app, ctx);
+  // TAXII 2.1 collections under /taxii2/ (indicators out, sightings in): docs/center.md.
+  taxiiRoutes(app, ctx);
   for (const p of o.plugins ?? []) p(app, ctx);
   const { host, port } = parseListen(o.listen ?? settings.listen);
   try {

@@ -24,7 +24,8 @@ test('every registered route is in the served OpenAPI document, and only those',
     const doc = JSON.parse(r.body) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     assert.equal(doc.openapi, '3.1.0');
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
-    const served = center.routes.filter((x) => x !== 'GET /healthz').map((x) => x.replace(/:(\w+)/g, '{$1}')).sort();
+    // The /taxii2/ routes are specified by OASIS (TAXII 2.1), not by our OpenAPI document (docs/center.md).
+    const served = center.routes.filter((x) => x !== 'GET /healthz' && !x.split(' ')[1]!.startsWith('/taxii2')).map((x) => x.replace(/:(\w+)/g, '{$1}')).sort();
     assert.deepEqual(served, documented);
   } finally {
     await center.close();
