@@ -14,6 +14,8 @@ import type { ProcessObservation } from '../features/feature-row.ts';
 import type { Ensemble, RowScore } from '../models/ensemble.ts';
 import { getState, loadActive, saveVersion, setState } from '../lifecycle/model-store.ts';
 import { trainInWorker } from '../lifecycle/train-in-worker.ts';
+import { readFleetView } from '../fleet/fleet-view.ts';
+import { FleetRarityModel } from '../models/fleet-model.ts';
 
 export const ANOMALY_RULE: RuleMeta = {
   id: 'DE-ANOM-0001', name: 'Behavioural anomaly', version: 1, severity: 'medium', attack: [],
@@ -95,6 +97,7 @@ export class AnalyticsDetector implements Detector {
         const active = (this.#activeQuery.get() as { version: number } | undefined)?.version ?? null;
         if (active !== (this.#model?.version ?? null) && active !== this.#unusable) this.reload();
         if (this.#o.autoTrain !== false) this.#maybeRetrain();
+        this.refreshFleetView();
       } catch (e) {
         // Model housekeeping must never cost a detection pass (a busy store is retried next scan).
         this.#o.log?.('warn', 'analytics model check failed', { reason: (e as Error).message });
@@ -189,6 +192,23 @@ export class AnalyticsDetector implements Detector {
     this.#model = this.#loadActive();
     this.#o.log?.('info', 'analytics model trained', { version, rows: set.trainingRows, excluded: set.excludedRows, ms: Math.round(set.durationMs) });
     return version;
+  }
+
+  /**
+   * A fleet view newer than the active model's (the center reporter fetched one) is used at once:
+   * the fleet model recalibrates from its training counts, and the version's model list is updated
+   * so `daemoneye analytics status` shows the fleet model's weight as it is now.
+   */
+  refreshFleetView(): boolean {
+    const model = this.#model;
+    const fleet = model?.ensemble.models.find((m): m is FleetRarityModel => m instanceof FleetRarityModel);
+    if (model === null || fleet === undefined) return false;
+    const view = readFleetView(this.#db);
+    if (view === null || view.fetched_at === fleet.view?.fetched_at) return false;
+    fleet.useView(view);
+    this.#db.prepare('UPDATE analytics_model_versions SET models = ? WHERE version = ?').run(JSON.stringify(model.ensemble.status()), model.version);
+    this.#o.log?.('info', 'analytics fleet view applied', { fleet_hosts: view.hosts, revision: view.revision });
+    return true;
   }
 
   /** Re-reads the active version (after `daemoneye analytics rollback` or `train`). */

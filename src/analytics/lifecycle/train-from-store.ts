@@ -7,6 +7,7 @@ import { extractFeatures } from '../features/extract-features.ts';
 import { alertedProcesses, loadObservations, wasAlerted } from '../features/load-observations.ts';
 import { defaultModels, Ensemble } from '../models/ensemble.ts';
 import { packBundle, type TrainedSet } from './model-store.ts';
+import { readFleetView } from '../fleet/fleet-view.ts';
 
 export const MIN_TRAINING_ROWS = 10;
 
@@ -35,7 +36,7 @@ export function trainFromStore(db: Db, opts: TrainOptions): TrainedSet {
   const first = rows.reduce((m, o) => Math.min(m, o.start_time), windowTo);
   const spanDays = Math.max(1, Math.min(opts.windowDays, Math.round((windowTo - first) / 86_400_000)));
   const ensemble = new Ensemble(defaultModels({ trees: opts.trees ?? 100, machineLearning: opts.machineLearning ?? true }), opts.threshold);
-  ensemble.fit(rows.map(extractFeatures), { windowDays: spanDays, seed: opts.seed });
+  ensemble.fit(rows.map(extractFeatures), { windowDays: spanDays, seed: opts.seed, fleetView: readFleetView(db) });
   return {
     bundle: packBundle(ensemble.save()), models: ensemble.status(), trainingRows: rows.length, excludedRows: all.length - rows.length,
     windowFrom, windowTo, seed: opts.seed, durationMs: performance.now() - started,

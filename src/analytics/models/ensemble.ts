@@ -5,6 +5,7 @@ import type { FeatureRow } from '../features/feature-row.ts';
 import { rowsNeeded } from './calibration.ts';
 import { combine } from './combine.ts';
 import { BaselineModel } from './baseline-model.ts';
+import { FleetRarityModel } from './fleet-model.ts';
 import { FrequencyModel } from './frequency-model.ts';
 import { IsolationForestModel } from './iforest-model.ts';
 import { loadModel } from './load-model.ts';
@@ -19,6 +20,8 @@ export function defaultModels(options: { trees?: number; machineLearning?: boole
   return [
     new FrequencyModel('parent_child'),
     new FrequencyModel('executable_path'),
+    // The same path among the fleet's other hosts (weight 0 until a center serves a fleet view).
+    new FleetRarityModel(),
     new FrequencyModel('user_executable'),
     // Where programs run from is its own signal (a new tool in /usr/bin is not a dropper in /dev/shm).
     new FrequencyModel('location_class', 'rarity:location_class', 'location'),
@@ -63,10 +66,10 @@ export class Ensemble {
     const need = rowsNeeded(this.threshold);
     return this.models.map((m) => {
       const d = m.describe();
-      const ok = d.ceiling >= this.threshold;
+      const ok = d.unavailable === undefined && d.ceiling >= this.threshold;
       return {
         ...d, weight: ok ? 1 : 0,
-        note: ok ? 'active' : `weight 0: ${d.trainingRows} training rows can reach at most ${d.ceiling.toFixed(2)}; reaching ${this.threshold} needs ${need}`,
+        note: ok ? 'active' : d.unavailable !== undefined ? d.unavailable : `weight 0: ${d.trainingRows} training rows can reach at most ${d.ceiling.toFixed(2)}; reaching ${this.threshold} needs ${need}`,
       };
     });
   }

@@ -2,6 +2,7 @@
 // save to JSON and load back, and describe itself (status, explanations, "too little history").
 // Scores are calibrated inside each model (calibration.ts), so models combine on one scale.
 import type { FeatureRow } from '../features/feature-row.ts';
+import type { FleetView } from '../fleet/fleet-view.ts';
 
 export interface Contribution {
   /** The feature (docs/analytics.md) that made the row unusual. */
@@ -32,6 +33,8 @@ export interface ModelDescription {
   /** The highest calibrated score the model's history allows. */
   readonly ceiling: number;
   readonly params: Readonly<Record<string, unknown>>;
+  /** Why the model is weighted 0 whatever its history (the fleet model without a fleet view). */
+  readonly unavailable?: string;
 }
 
 export interface SavedModel {
@@ -44,6 +47,8 @@ export interface FitContext {
   /** Days of history the rows cover: explanations say "in 14 days". */
   readonly windowDays: number;
   readonly seed: number;
+  /** The fleet's executable paths as last received from the center (null: no center, or none yet). */
+  readonly fleetView?: FleetView | null;
 }
 
 export interface Model {

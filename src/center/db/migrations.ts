@@ -101,5 +101,24 @@ export function centerMigrations(engine: Engine): MigrationProvider {
         .addUniqueConstraint('fleet_query_results_once', ['query_id', 'agent_id']).execute();
     },
   };
-  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002, '003_fleet_queries': m003 }) };
+  // Fleet rarity of executable paths: each agent's latest report (path hashes), and a serial log
+  // whose maximum is the fleet view's revision (routes/fleet-path-routes.ts).
+  const m004: Migration = {
+    async up(db: Kysely<any>) {
+      const serial = <T extends { addColumn(name: string, type: any, build?: (c: any) => any): T }>(t: T, name: string) =>
+        engine === 'postgres' ? t.addColumn(name, 'bigserial', (c) => c.primaryKey()) : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+      await db.schema.createTable('fleet_path_hosts')
+        .addColumn('agent_id', 'text', (c) => c.notNull()).addColumn('path_hash', 'text', (c) => c.notNull())
+        .addColumn('days', 'integer', (c) => c.notNull()).addColumn('runs', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('fleet_path_hosts_pk', ['agent_id', 'path_hash']).execute();
+      await db.schema.createIndex('fleet_path_hosts_hash').on('fleet_path_hosts').column('path_hash').execute();
+      await db.schema.createTable('fleet_path_reports')
+        .addColumn('agent_id', 'text', (c) => c.primaryKey()).addColumn('window_days', 'integer', (c) => c.notNull())
+        .addColumn('paths', 'integer', (c) => c.notNull()).addColumn('reported_at', big, (c) => c.notNull())
+        .addColumn('revision', big, (c) => c.notNull()).execute();
+      await serial(db.schema.createTable('fleet_path_log'), 'revision')
+        .addColumn('agent_id', 'text', (c) => c.notNull()).addColumn('reported_at', big, (c) => c.notNull()).execute();
+    },
+  };
+  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002, '003_fleet_queries': m003, '004_fleet_paths': m004 }) };
 }
