@@ -15,6 +15,7 @@ import { renew, renewalDue } from './enroll.ts';
 import { loadIdentity, type Identity } from './identity.ts';
 import { runFleetQuery } from './run-fleet-query.ts';
 import { storePath } from '../store/open-store.ts';
+import { syncFleetPaths } from '../analytics/fleet/fleet-sync.ts';
 
 /** A fleet query's budget on this agent, whatever its deadline at the center. */
 const QUERY_BUDGET_MS = 10_000;
@@ -97,6 +98,16 @@ export class CenterReporter {
     this.#log.info('fleet query answered', { query: q.query_id, rows: a.rows.length, error: a.error ?? '' });
   }
 
+  /** Fleet rarity (docs/analytics.md): report this host's paths, fetch the fleet view. Never fails a beat. */
+  async #fleetPaths(http: CenterHttp, identity: Identity): Promise<void> {
+    try {
+      const r = await syncFleetPaths(http, this.#db, identity.id);
+      if (r.reported !== null || r.fetched) this.#log.info('fleet paths synced', { reported: r.reported ?? 0, fleet_hosts: r.view?.hosts ?? 0, fleet_paths: r.view === null ? 0 : Object.keys(r.view.paths).length });
+    } catch (e) {
+      this.#log.warn('fleet paths sync failed', { reason: (e as Error).message });
+    }
+  }
+
   /** Enforces the outbox bound; returns how many alerts were shed now. */
   enforceBound(): number {
     const pending = this.pending();
@@ -136,6 +147,7 @@ export class CenterReporter {
       });
       if (hb.objects_revision > state.objects_revision) await this.#pull(http, state);
       for (const q of hb.queries ?? []) await this.#answer(http, identity, q);
+      await this.#fleetPaths(http, identity);
     } finally {
       http.close();
     }
