@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -118,6 +119,18 @@ test('no client certificate, a revoked one, a wrong Accept and a wrong Content-T
   const envelope = JSON.stringify({ objects: [{ type: 'sighting', spec_version: '2.1', id: `sighting--${randomUUID()}`, created: '2026-11-28T00:00:00Z', modified: '2026-11-28T00:00:00Z', sighting_of_ref: `indicator--${randomUUID()}` }] });
   const wrongType = await rawRequest(center.url, { ...tlsOf(agent), method: 'POST', path: '/taxii2/daemoneye/collections/sightings/objects/', body: envelope, headers: accept });
   assert.equal(wrongType.status, 415);
+  // Past the center's body limit (8 MiB by default, announced as max_content_length): 413, not buffered into the store.
+  // (Only the start is sent: the center answers from the declared length and closes the connection.)
+  const tooLarge = await new Promise<number>((resolve, reject) => {
+    const req = request(new URL('/taxii2/daemoneye/collections/sightings/objects/', center.url), {
+      method: 'POST', ...tlsOf(agent), agent: false,
+      headers: { ...accept, 'content-type': 'application/taxii+json;version=2.1', 'content-length': 9 * 1024 * 1024 },
+    }, (res) => { resolve(res.statusCode ?? 0); res.resume(); req.destroy(); });
+    req.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') reject(e); });
+    req.on('close', () => reject(new Error('the center closed the connection without an answer')));
+    req.write('{"objects": [' + ' '.repeat(64 * 1024));
+  });
+  assert.equal(tooLarge, 413);
 
   // A revoked agent is refused by the center's certificate check before TAXII sees the request.
   const other = await enrolWith(center.dataDir, center.url, join(work, 'revoked-agent'));
@@ -132,6 +145,7 @@ test('no client certificate, a revoked one, a wrong Accept and a wrong Content-T
 
 test('`daemoneye intel sync` from a stix_taxii.feeds entry pointing at the center, with the enrolled identity files', async () => {
   await author('more', ["[ipv4-addr:value = '198.51.100.9']"]);
+  await author('broken', { type: 'bundle', objects: 'not a list' }); // logged at the center; the other sets still publish
   const idDir = join(agentDir, 'identity');
   const config = join(work, 'feed.yaml');
   writeFileSync(config, [

@@ -106,7 +106,14 @@ class IndicatorPublisher {
     let cursor = this.#synced;
     for (;;) {
       const rows = await this.#ctx.repo.objectsSince(cursor, 500, 'indicator_set');
-      for (const row of rows) this.#publish(row);
+      for (const row of rows) {
+        // One set that cannot be published must not keep every other set (and the collection) from agents.
+        try {
+          this.#publish(row);
+        } catch (e) {
+          this.#ctx.log.error('indicator set not published', { set: row.object_id, reason: (e as Error).message });
+        }
+      }
       if (rows.length < 500) break;
       cursor = rows[rows.length - 1]!.revision;
     }
@@ -183,10 +190,10 @@ export function indicatorEntries(bodyJson: string): { entries: Entry[]; rejected
   } catch {
     return { entries: [], rejected: ['the body is not JSON'] };
   }
+  const bundled = body !== null && typeof body === 'object' && (body as { type?: unknown }).type === 'bundle' ? (body as { objects?: unknown }).objects : undefined;
   const list: unknown = Array.isArray(body) ? body
-    : body !== null && typeof body === 'object' && (body as { type?: unknown }).type === 'bundle'
-      ? ((body as { objects?: unknown }).objects as unknown[] | undefined ?? []).filter((o) => (o as { type?: unknown } | null)?.type === 'indicator')
-      : (body as { indicators?: unknown } | null)?.indicators;
+    : Array.isArray(bundled) ? bundled.filter((o: unknown) => (o as { type?: unknown } | null)?.type === 'indicator')
+      : body !== null && typeof body === 'object' ? (body as { indicators?: unknown }).indicators : undefined;
   if (!Array.isArray(list)) return { entries: [], rejected: ['the body has no indicators (a list, {"indicators": [...]} or a STIX bundle)'] };
   const entries: Entry[] = [];
   const rejected: string[] = [];
