@@ -156,3 +156,35 @@ test('a rule authored at the center is pulled by the agent, loaded at its next s
   db.close();
   assert.equal(n, 3);
 });
+
+test('a rule authored at the center while the agent runs takes effect without a restart', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { MAIN, cleanEnv } = await import('./cli-helpers.ts');
+  const agentDir = join(work, 'live-agent');
+  assert.equal((await cliAsync(['--data-dir', agentDir, 'enroll', '--center', center.url, '--token', token()])).status, 0);
+  const config = join(work, 'live-no-rules.yaml');
+  writeFileSync(config, 'detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n');
+  const agent = spawn(process.execPath, [MAIN, '--config', config, '--data-dir', agentDir, 'run', '--interval', '2'], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => agent.kill('SIGKILL'));
+  let log = '';
+  agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 200 && !log.includes(' cycle '); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(log, / cycle /, 'the agent is running with no rules');
+
+  const admin = loadIdentity(join(centerDir, 'admin'));
+  const http = CenterHttp.forIdentity(admin, center.url);
+  await http.json('PUT', '/api/v1/objects/rule/TEST-CENTER-LIVE', { body: { yaml: stormRule(2).replace('TEST-CENTER-STORM', 'TEST-CENTER-LIVE') } });
+  http.close();
+  let n = 0;
+  for (let i = 0; i < 300 && n === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const db = centerDb();
+    n = db.prepare("SELECT count(*) FROM alerts WHERE rule_id = 'TEST-CENTER-LIVE'").pluck().get() as number;
+    db.close();
+  }
+  assert.ok(n > 0, `alerts of the new rule reached the center; agent log: ${log.slice(-1500)}`);
+  assert.match(log, /rules reloaded rules=1/);
+  const exited = new Promise((r) => agent.once('exit', r));
+  agent.kill('SIGTERM');
+  await exited;
+});

@@ -1,6 +1,7 @@
 // The composition root: the only module that picks concrete sources, detectors and sinks, builds them
 // from config, and wires them through the bus. Everything else depends on interfaces.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Alert } from '../alerts/alert.ts';
@@ -33,7 +34,7 @@ import { Ledger, openLedgerKey } from '../ledger/index.ts';
 import { canonicalize } from '../ledger/canonical-json.ts';
 import type { Logger } from './logger.ts';
 import { centerReporter, withCenterSink } from '../center-client/agent-wiring.ts';
-import type { CenterReporter } from '../center-client/center-reporter.ts';
+import { centerRulesDir, type CenterReporter } from '../center-client/center-reporter.ts';
 import { IntelFeedService } from '../intel/feeds/intel-feed-service.ts';
 
 export interface CycleReport {
@@ -64,8 +65,18 @@ const NETWORK_PASS_MS = 1_000;
 export class Agent {
   readonly host: string;
   readonly dataDir: string;
-  readonly rules: readonly Rule[];
-  readonly ruleProblems: readonly DaemonEyeError[];
+  #rules: readonly Rule[] = [];
+  #ruleProblems: readonly DaemonEyeError[] = [];
+  #detection!: DaemonEyeConfig['detection'];
+
+  /** The rules in force; rules pulled from a security center replace them while the agent runs. */
+  get rules(): readonly Rule[] {
+    return this.#rules;
+  }
+
+  get ruleProblems(): readonly DaemonEyeError[] {
+    return this.#ruleProblems;
+  }
   readonly #config: DaemonEyeConfig;
   readonly #log: Logger;
   readonly #lock: AgentLock;
@@ -114,7 +125,7 @@ export class Agent {
     const effective = withCenterSink(config, dataDir);
     this.#delivery = new Delivery(this.#db, effective, dataDir, log, (sink, alertIds, error) =>
       this.#audit('sink_dead_letter', { sink, alert_ids: alertIds, error }));
-    this.#reporter = centerReporter(effective, dataDir, this.#db, log, this.host, () => this.counters());
+    this.#reporter = centerReporter(effective, dataDir, this.#db, log, this.host, () => this.counters(), () => this.#reloadRules());
     // The alert, its outbox rows and its ledger entry commit in one transaction.
     this.#recorder = new AlertRecorder(this.#db, this.host, (alert, now) => {
       this.#delivery.enqueue(alert, now);
@@ -126,22 +137,10 @@ export class Agent {
     });
     this.#audit('config_loaded', { sha256: createHash('sha256').update(canonicalize(JSON.parse(JSON.stringify(config)))).digest('hex'), data_dir: dataDir });
     const d = effective.detection;
-    const loaded = loadRules({ builtin: d.builtin_rules, dirs: d.rule_dirs });
-    const disabled = new Set(d.disabled_rules);
-    this.rules = loaded.rules.map((r) => (disabled.has(r.id) ? { ...r, enabled: false } : r));
-    this.ruleProblems = loaded.problems;
-    for (const p of loaded.problems) log.warn('rule rejected', { code: p.code, reason: p.message });
-    const sha = (sql: string) => createHash('sha256').update(sql).digest('hex');
-    const before = new Map((this.#db.prepare('SELECT rule_id, sql_sha256 FROM rules').all() as { rule_id: string; sql_sha256: string }[]).map((r) => [r.rule_id, r.sql_sha256]));
-    for (const r of this.rules) {
-      const was = before.get(r.id);
-      if (was === sha(r.sql)) continue;
-      this.#audit(was === undefined ? 'rule_loaded' : 'rule_changed', { rule_id: r.id, version: r.version, sql_sha256: sha(r.sql), source: r.source, enabled: r.enabled });
-    }
-    for (const p of loaded.problems) this.#audit('monitor', { event: 'rule_rejected', code: p.code, reason: p.message });
-    this.#recorder.syncRules(this.rules, sha);
+    this.#detection = d;
+    this.#loadRules();
     this.#detectors = [
-      new SqlDetector({ dbPath, rules: this.rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
+      new SqlDetector({ dbPath, rules: this.#rules, timeoutMs: d.rule_timeout_ms, maxRowsPerRule: d.max_rows_per_rule }),
     ];
     const an = config.enterprise.analytics;
     if (an.enable_behavioral_analysis) {
@@ -251,6 +250,43 @@ export class Agent {
       lifecycleEvents: lifecycle.length, scanMs: scan.finishedAt - scan.startedAt,
       detectMs: performance.now() - detectStarted, outcomes, raised,
     };
+  }
+
+  /**
+   * Loads the built-in rules, the configured rule directories and the rules pulled from a security
+   * center (DATA_DIR/center-rules, which may appear after start), audits what is new or changed
+   * against the rules table, and records them there.
+   */
+  #loadRules(): void {
+    const d = this.#detection;
+    const pulled = centerRulesDir(this.dataDir);
+    const dirs = existsSync(pulled) && !d.rule_dirs.includes(pulled) ? [...d.rule_dirs, pulled] : d.rule_dirs;
+    const loaded = loadRules({ builtin: d.builtin_rules, dirs });
+    const disabled = new Set(d.disabled_rules);
+    this.#rules = loaded.rules.map((r) => (disabled.has(r.id) ? { ...r, enabled: false } : r));
+    this.#ruleProblems = loaded.problems;
+    for (const p of loaded.problems) this.#log.warn('rule rejected', { code: p.code, reason: p.message });
+    const sha = (sql: string) => createHash('sha256').update(sql).digest('hex');
+    const before = new Map((this.#db.prepare('SELECT rule_id, sql_sha256 FROM rules').all() as { rule_id: string; sql_sha256: string }[]).map((r) => [r.rule_id, r.sql_sha256]));
+    for (const r of this.#rules) {
+      const was = before.get(r.id);
+      if (was === sha(r.sql)) continue;
+      this.#audit(was === undefined ? 'rule_loaded' : 'rule_changed', { rule_id: r.id, version: r.version, sql_sha256: sha(r.sql), source: r.source, enabled: r.enabled });
+    }
+    for (const p of loaded.problems) this.#audit('monitor', { event: 'rule_rejected', code: p.code, reason: p.message });
+    this.#recorder.syncRules(this.#rules, sha);
+  }
+
+  /**
+   * Rules pulled from the security center take effect at once: between two detection passes the
+   * rule set is reloaded and the SQL detector switched to it (a revoked rule stops at the next pass).
+   */
+  #reloadRules(): void {
+    this.#detecting = this.#detecting.then(() => {
+      this.#loadRules();
+      (this.#detectors[0] as SqlDetector).setRules(this.#rules);
+      this.#log.info('rules reloaded', { rules: this.#rules.filter((r) => r.enabled).length, rejected_rules: this.#ruleProblems.length, reason: 'pulled from the security center' });
+    }).catch((e: unknown) => this.#log.error('rule reload failed', { reason: (e as Error).message }));
   }
 
   /**

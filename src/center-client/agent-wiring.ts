@@ -41,11 +41,13 @@ export function withCenterSink(config: DaemonEyeConfig, dataDir: string): Daemon
   return out;
 }
 
-export function centerReporter(config: DaemonEyeConfig, dataDir: string, db: Db, log: Logger, host: string, counters: () => Record<string, number>): CenterReporter | null {
+export function centerReporter(config: DaemonEyeConfig, dataDir: string, db: Db, log: Logger, host: string, counters: () => Record<string, number>,
+  onRulesPulled?: () => void): CenterReporter | null {
   const sink = centerSink(config);
   if (sink === undefined || !sink.enabled) return null;
   const identityDir = isAbsolute(sink.identity_dir) ? sink.identity_dir : join(dataDir, sink.identity_dir);
   return new CenterReporter({
     dataDir, identityDir, sinkName: sink.name, heartbeatSeconds: sink.heartbeat_interval, maxOutbox: sink.max_outbox, host, counters,
+    ...(onRulesPulled === undefined ? {} : { onRulesPulled }),
   }, db, log);
 }

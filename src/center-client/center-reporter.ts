@@ -32,6 +32,8 @@ export interface ReporterOptions {
   readonly maxOutbox: number;
   readonly host: string;
   readonly counters: () => Record<string, number>;
+  /** Called after a pull that added, changed or deleted a rule: the agent reloads its rules. */
+  readonly onRulesPulled?: () => void;
 }
 
 interface ClientState {
@@ -68,12 +70,49 @@ export class CenterReporter {
       });
     };
     loop();
+    this.#watching = this.#watch();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#watchHttp?.close(); // ends the long poll in flight
     await this.#running;
+    await this.#watching;
+  }
+
+  #watchHttp: CenterHttp | null = null;
+  #watching: Promise<void> = Promise.resolve();
+  #pulling: Promise<void> = Promise.resolve();
+
+  /** The heartbeat and the watch may both see a new revision: pulls run one at a time, each from the saved cursor. */
+  #pullOnce(http: CenterHttp): Promise<void> {
+    const next = this.#pulling.then(() => this.#pull(http, this.#state()));
+    this.#pulling = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Urgent changes (a rule authored or revoked at the center) reach the agent at once, not at its
+   * next heartbeat: a long poll on the center's object revision, answered as soon as it moves.
+   */
+  async #watch(): Promise<void> {
+    while (!this.#stopped) {
+      let http: CenterHttp | null = null;
+      try {
+        http = CenterHttp.forIdentity(loadIdentity(this.#o.identityDir), undefined, { timeoutMs: 40_000 });
+        this.#watchHttp = http;
+        const since = this.#state().objects_revision;
+        const r = await http.json<{ revision: number }>('GET', `/api/v1/objects/changes?since=${since}&timeout=25`);
+        if (r.revision > since && !this.#stopped) await this.#pullOnce(http);
+      } catch {
+        // Center down or not enrolled yet: the heartbeat reports that; retry the watch a bit later.
+        if (!this.#stopped) await new Promise((r) => setTimeout(r, 5_000 + Math.random() * 5_000).unref());
+      } finally {
+        http?.close();
+        this.#watchHttp = null;
+      }
+    }
   }
 
   #state(): ClientState {
@@ -145,7 +184,7 @@ export class CenterReporter {
           note: JSON.stringify({ tree_size: cp.treeSize, root_hash: cp.rootHash.toString('hex'), signed_at: cp.signedAt, key_id: cp.keyId, signature: cp.signature.toString('base64') }),
         },
       });
-      if (hb.objects_revision > state.objects_revision) await this.#pull(http, state);
+      if (hb.objects_revision > state.objects_revision) await this.#pullOnce(http);
       for (const q of hb.queries ?? []) await this.#answer(http, identity, q);
       await this.#fleetPaths(http, identity);
     } finally {
@@ -168,9 +207,10 @@ export class CenterReporter {
   /**
    * Pulls changed objects in bounded batches into DATA_DIR/center-objects/KIND/ID.json. A rule whose
    * body carries its YAML (`{"yaml": "id: ..."}`) is also written to DATA_DIR/center-rules/ID.yaml,
-   * which the agent loads with its other rule directories (from its next start).
+   * which the agent loads with its other rule directories; `onRulesPulled` makes it reload them at once.
    */
   async #pull(http: CenterHttp, state: ClientState): Promise<void> {
+    let rulesChanged = false;
     for (;;) {
       const page = await http.json<{ objects: { kind: string; object_id: string; version: number; revision: number; deleted: boolean; body: unknown }[]; next_since: number; more: boolean }>(
         'GET', `/api/v1/objects?since=${state.objects_revision}&limit=500`);
@@ -180,12 +220,16 @@ export class CenterReporter {
         const file = join(dir, `${o.object_id}.json`);
         writeFileSync(`${file}.tmp`, JSON.stringify({ id: o.object_id, version: o.version, revision: o.revision, deleted: o.deleted, body: o.body }, null, 2) + '\n');
         renameSync(`${file}.tmp`, file);
-        if (o.kind === 'rule') this.#writeRule(o.object_id, o.deleted ? null : (o.body as { yaml?: unknown } | null)?.yaml);
+        if (o.kind === 'rule') {
+          this.#writeRule(o.object_id, o.deleted ? null : (o.body as { yaml?: unknown } | null)?.yaml);
+          rulesChanged = true;
+        }
       }
       state.objects_revision = page.next_since;
       this.#saveState(state);
       if (page.objects.length > 0) this.#log.info('pulled from center', { objects: page.objects.length, revision: page.next_since });
-      if (!page.more) return;
+      if (!page.more) break;
     }
+    if (rulesChanged) this.#o.onRulesPulled?.();
   }
 }

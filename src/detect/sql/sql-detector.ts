@@ -15,7 +15,7 @@ export interface SqlDetectorOptions {
 
 export class SqlDetector implements Detector {
   readonly name = 'sql';
-  readonly #options: SqlDetectorOptions;
+  #options: SqlDetectorOptions;
   readonly #sandbox: RuleSandbox;
   readonly #fields = new Map<string, (keyof RuleCursor)[]>();
 
@@ -26,6 +26,12 @@ export class SqlDetector implements Detector {
 
   get rules(): readonly Rule[] {
     return this.#options.rules;
+  }
+
+  /** Switches to a new rule set (rules reloaded while the agent runs); takes effect at the next pass. */
+  setRules(rules: readonly Rule[]): void {
+    this.#options = { ...this.#options, rules };
+    this.#fields.clear();
   }
 
   get sandboxKills(): number {
