@@ -4,6 +4,7 @@
 // a request without a client certificate and a wrong media type are refused; and an agent's
 // `enterprise.stix_taxii.feeds` entry pointing at the center syncs with its enrolled identity files.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -169,4 +170,35 @@ test('`daemoneye intel sync` from a stix_taxii.feeds entry pointing at the cente
     ["[ipv4-addr:value = '198.51.100.9']", 0],
     ["[ipv4-addr:value = '203.0.113.7']", 0],
   ]);
+});
+
+test('the loop: an agent matches a center indicator on a real process and `intel share` posts the sighting to the center, where an analyst reads it', async () => {
+  const marker = `taxiiprobe-${process.pid}`;
+  const authored = await author('probe', [{ pattern: `[process:command_line = '${marker} 120' AND process:image_ref.name = 'sleep']`, name: 'probe process' }]) as { version: number };
+  assert.equal(authored.version, 1);
+  const idDir = join(agentDir, 'identity');
+  const tls = `{ca_file: ${join(idDir, 'ca.pem')}, cert_file: ${join(idDir, 'cert.pem')}, key_file: ${join(idDir, 'key.pem')}}`;
+  const config = join(work, 'loop.yaml');
+  writeFileSync(config, [
+    'detection:', '  builtin_rules: false', 'alerting:', '  stdout: { enabled: false }',
+    'enterprise:', '  stix_taxii:', '    enable_integration: true', '    feeds:', '      - name: center', `        url: ${apiRoot}`, '        collection_id: indicators', `        tls: ${tls}`,
+    '    share:', `      url: ${apiRoot}`, '      collection_id: sightings', `      tls: ${tls}`,
+  ].join('\n') + '\n');
+  const run = async (...args: string[]) => {
+    const r = await cliAsync(['--config', config, '--data-dir', agentDir, ...args]);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
+  };
+  await run('intel', 'sync', '--feed', 'center');
+  await run('run', '--once'); // baseline: processes already running are not "new"
+  const child = spawn('sleep', ['120'], { argv0: marker, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await run('run', '--once');
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await run('intel', 'share');
+  const probeId = [...(await patterns(admin)).values()].find((o) => o.name === 'probe process')!.id;
+  const sightings = (await clientFor(admin).objectsPage(apiRoot, 'sightings', { types: ['sighting'] })).items;
+  assert.ok(sightings.some((s) => s.sighting_of_ref === probeId), `a sighting of ${probeId} among ${JSON.stringify(sightings.map((s) => s.sighting_of_ref))}`);
 });
