@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cli, cliAsync, freePort } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cli, cliAsync, freePort, rawRequest } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 import { readFleetView, type FleetView } from '../src/analytics/fleet/fleet-view.ts';
 import { hostPathSummary, type PathSummary } from '../src/analytics/fleet/path-summary.ts';
@@ -133,4 +133,33 @@ test('the center counts hosts per path from two agents\' reports; each agent rec
   assert.equal(fleetModel.weight, 0);
   assert.equal(fleetModel.params.fleet_hosts, 1);
   assert.match(fleetModel.note, /the fleet view covers 1 other host; fleet rarity needs 3/);
+});
+
+test('hostile reports are refused with nothing stored: another host\'s id, bad hashes, too many paths, not JSON', async () => {
+  const a = await enrolAndTrain('hostile', 'ci', 6);
+  const me = loadIdentity(join(a.dir, 'identity'));
+  const tls = { ca: me.caPem, cert: me.certPem, key: me.keyPem };
+  const post = (body: string) => rawRequest(center.url, { ...tls, method: 'POST', path: '/api/v1/analytics/fleet-paths', body });
+  const good = { agent_id: me.id, window_days: 14, paths: [{ h: '0123456789abcdef', days: 3, runs: 9 }] };
+  const cases: [string, number][] = [
+    [JSON.stringify({ ...good, agent_id: 'someone-else' }), 403],
+    [JSON.stringify({ ...good, paths: [{ h: '../../etc/passwd', days: 1, runs: 1 }] }), 400],
+    [JSON.stringify({ ...good, paths: [{ h: '0123456789ABCDEF', days: 1, runs: 1 }] }), 400],
+    [JSON.stringify({ ...good, paths: [{ h: '0123456789abcdef', days: -1, runs: 1 }] }), 400],
+    [JSON.stringify({ ...good, paths: Array.from({ length: 5001 }, (_, i) => ({ h: i.toString(16).padStart(16, '0'), days: 1, runs: 1 })) }), 400],
+    [JSON.stringify({ ...good, extra: 1 }), 400],
+    ['{"agent_id": ', 400],
+  ];
+  for (const [body, status] of cases) assert.equal((await post(body)).status, status, body.slice(0, 80));
+  const cdb = new Database(join(centerDir, 'center.db'), { readonly: true });
+  assert.equal(cdb.prepare('SELECT count(*) FROM fleet_path_hosts WHERE agent_id = ?').pluck().get(me.id), 0, 'nothing stored');
+  const refusals = cdb.prepare(`SELECT reason FROM refusals WHERE path = '/api/v1/analytics/fleet-paths'`).pluck().all() as string[];
+  cdb.close();
+  assert.ok(refusals.includes('identity_claim_mismatch') && refusals.includes('malformed_fleet_paths'), refusals.join(','));
+  // A good report with a repeated hash stores it once; without a certificate, the route refuses.
+  const ok = await post(JSON.stringify({ ...good, paths: [good.paths[0], good.paths[0]] }));
+  assert.equal(ok.status, 200, ok.body);
+  assert.equal((JSON.parse(ok.body) as { stored: number }).stored, 1);
+  const anonymous = await rawRequest(center.url, { ca: me.caPem, path: '/api/v1/analytics/fleet-paths' });
+  assert.equal(anonymous.status, 401);
 });
