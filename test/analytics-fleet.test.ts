@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { CenterProcess, cli, cliAsync, freePort, rawRequest } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
+import { AnalyticsDetector } from '../src/analytics/detect/analytics-detector.ts';
 import { readFleetView, type FleetView } from '../src/analytics/fleet/fleet-view.ts';
 import { hostPathSummary, type PathSummary } from '../src/analytics/fleet/path-summary.ts';
 import { simulateHost } from '../src/analytics/sim/simulate-host.ts';
@@ -121,6 +122,20 @@ test('the center counts hosts per path from two agents\' reports; each agent rec
   assert.equal(d.view!.hosts, 1);
   assert.deepEqual(d.view!.paths, Object.fromEntries(w.summary.paths.map((p) => [p.h, 1])));
   assert.ok(w.view!.revision > first.view.revision);
+
+  // The running agent's detector applies a newer view to the active version without retraining,
+  // and the version's model list (what `analytics status` shows) follows.
+  const detector = new AnalyticsDetector({ dbPath: storePath(web.dir), threshold: 0.8, windowDays: 14, updateInterval: 86_400, autoTrain: false });
+  try {
+    assert.equal(detector.refreshFleetView(), true);
+    assert.equal(detector.refreshFleetView(), false, 'the same view is applied once');
+  } finally {
+    await detector.close();
+  }
+  const sdb = openStoreReadOnly(storePath(web.dir));
+  const listed = JSON.parse((sdb.prepare(`SELECT models FROM analytics_model_versions WHERE status = 'active'`).get() as { models: string }).models) as { name: string; note: string }[];
+  sdb.close();
+  assert.match(listed.find((m) => m.name === 'fleet_rarity:executable_path')!.note, /covers 1 other host/);
 
   // A retrain takes the view in; with 1 other host the fleet model is weighted 0 and says why.
   const retrained = await cliAsync(['--data-dir', web.dir, 'analytics', 'train'], ON);
