@@ -138,6 +138,14 @@ test('no client certificate, a revoked one, a wrong Accept and a wrong Content-T
   await api(center.url, admin, 'POST', `/api/v1/identities/${other.id}/revoke`, { reason: 'test' });
   await assert.rejects(clientFor(other).addObjects(apiRoot, 'sightings', JSON.parse(envelope).objects), (e: TaxiiError) => e.code === 'DE_TAXII_FORBIDDEN');
 
+  // The TAXII-level refusals are in the center's security log with the certificate ones.
+  const log = await api<{ refusals: { reason: string; path: string; identity: string | null }[] }>(center.url, admin, 'GET', '/api/v1/refusals');
+  const reasons = log.refusals.filter((r) => r.path.startsWith('/taxii2/')).map((r) => r.reason);
+  for (const reason of ['no_client_certificate', 'taxii_not_acceptable', 'unsupported_media_type', 'payload_too_large', 'certificate_revoked', 'taxii_forbidden']) {
+    assert.ok(reasons.includes(reason), `${reason} in ${reasons.join(', ')}`);
+  }
+  assert.equal(reasons.filter((r) => r === 'certificate_revoked').length, 1, 'a refusal is recorded once');
+
   const stored = new Database(join(center.dataDir, 'taxii.db'), { readonly: true });
   const sightings = stored.prepare("SELECT count(*) FROM taxii_objects WHERE collection_id = 'sightings'").pluck().get();
   stored.close();

@@ -36,6 +36,10 @@ const PERMISSIONS: Record<string, Record<Access, readonly Role[]>> = {
   [SIGHTINGS]: { read: ['analyst'], write: ['agent', 'center'] },
 };
 
+const TAXII_REFUSALS: Record<number, string> = {
+  400: 'taxii_bad_request', 403: 'taxii_forbidden', 406: 'taxii_not_acceptable', 413: 'payload_too_large', 415: 'unsupported_media_type', 422: 'taxii_unprocessable',
+};
+
 export function permits(principal: string, access: Access, c: CollectionRecord): boolean {
   const role = principal.split(':', 1)[0] as Role;
   return PERMISSIONS[c.id]?.[access].includes(role) ?? false;
@@ -57,6 +61,15 @@ export function taxiiRoutes(app: FastifyInstance, ctx: CenterContext): void {
       r.config = { ...(r.config ?? {}), roles: ['agent', 'center', 'analyst'] };
       // The module serves discovery at PREFIX/taxii2/; mounted at /taxii2, discovery is /taxii2/ itself.
       if (r.url === `${TAXII_PREFIX}/taxii2/`) r.url = `${TAXII_PREFIX}/`;
+    });
+    // TAXII-level refusals (wrong media type, a collection the role may not use, too large) go to
+    // the center's security log like the certificate refusals do. Only requests that passed the
+    // certificate check get here, so auth.ts's own refusals are not recorded twice.
+    const authenticated = new WeakSet<FastifyRequest>();
+    scope.addHook('onRequest', async (req) => { authenticated.add(req); });
+    scope.addHook('onResponse', async (req, reply) => {
+      const reason = TAXII_REFUSALS[reply.statusCode];
+      if (reason !== undefined && authenticated.has(req)) await ctx.refusals.record(req, reason, `${req.method} ${req.caller?.role ?? ''}`);
     });
     // Indicator sets authored since the last request are published before the collection is read.
     scope.addHook('preHandler', async (req) => {
