@@ -67,7 +67,7 @@ test('the agent scores new processes with the trained model and alerts on a plan
     const evidence = JSON.parse(alert.evidence) as { model_version: number; ref: string; models: { model: string }[] };
     assert.equal(evidence.model_version, 1);
     assert.match(evidence.ref, /^lifecycle:\d+$/);
-    assert.equal(evidence.models.length, 6);
+    assert.equal(evidence.models.length, 7); // six per-host models and the fleet model (weight 0: no center)
     const score = db.prepare(`SELECT alerted, explanation FROM analytics_scores WHERE pid = ?`).get(p.pid) as { alerted: number; explanation: string };
     assert.equal(score.alerted, 1);
   } finally {

@@ -125,7 +125,9 @@ test('train from the store, alert with an explanation, retrain without the alert
   assert.equal(v1.trained_by, 'cold_start');
   assert.ok(v1.training_rows > 5000, `trained on ${v1.training_rows}`);
   const models = JSON.parse(v1.models) as { name: string; weight: number; note: string }[];
-  assert.deepEqual(models.map((m) => m.name), ['rarity:parent_child', 'rarity:executable_path', 'rarity:user_executable', 'rarity:location_class', 'iforest', 'baseline']);
+  assert.deepEqual(models.map((m) => m.name), ['rarity:parent_child', 'rarity:executable_path', 'fleet_rarity:executable_path', 'rarity:user_executable', 'rarity:location_class', 'iforest', 'baseline']);
+  // No center here: the fleet model is weighted 0 and says so.
+  assert.match(models.find((m) => m.name === 'fleet_rarity:executable_path')!.note, /weight 0: no fleet view/);
   // No scan rows in this store: the baseline model has no history and says why it is weighted 0.
   const baseline = models.find((m) => m.name === 'baseline')!;
   assert.equal(baseline.weight, 0);
@@ -149,7 +151,7 @@ test('train from the store, alert with an explanation, retrain without the alert
   assert.match(idAlert.summary, /parent dash → child id seen 0 times in 10 days on this host/);
   const evidence = idAlert.evidence as { score: number; models: { model: string; p: number }[]; contributions: { text: string }[] };
   assert.ok(evidence.score >= 0.8);
-  assert.equal(evidence.models.length, 6);
+  assert.equal(evidence.models.length, 7);
   assert.ok(evidence.contributions.length >= 1);
   // Scores of 0.5 and above are kept with their explanation.
   const kept = db.prepare('SELECT count(*) AS n, sum(alerted) AS a FROM analytics_scores').get() as { n: number; a: number };
