@@ -48,6 +48,7 @@ export function centerReporter(config: DaemonEyeConfig, dataDir: string, db: Db,
   const identityDir = isAbsolute(sink.identity_dir) ? sink.identity_dir : join(dataDir, sink.identity_dir);
   return new CenterReporter({
     dataDir, identityDir, sinkName: sink.name, heartbeatSeconds: sink.heartbeat_interval, maxOutbox: sink.max_outbox, host, counters,
+    events: sink.events.enabled ? { tables: sink.events.tables, maxRowsPerBeat: sink.events.max_rows_per_beat } : null,
     ...(onRulesPulled === undefined ? {} : { onRulesPulled }),
   }, db, log);
 }

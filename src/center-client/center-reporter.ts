@@ -14,6 +14,7 @@ import { CenterHttp } from './center-http.ts';
 import { renew, renewalDue } from './enroll.ts';
 import { loadIdentity, type Identity } from './identity.ts';
 import { runFleetQuery } from './run-fleet-query.ts';
+import { pushEvents } from './event-push.ts';
 import { storePath } from '../store/open-store.ts';
 import { syncFleetPaths } from '../analytics/fleet/fleet-sync.ts';
 
@@ -34,11 +35,15 @@ export interface ReporterOptions {
   readonly counters: () => Record<string, number>;
   /** Called after a pull that added, changed or deleted a rule: the agent reloads its rules. */
   readonly onRulesPulled?: () => void;
+  /** Detection-relevant store tables pushed after each heartbeat (event-push.ts); null: none. */
+  readonly events?: { readonly tables: readonly string[]; readonly maxRowsPerBeat: number } | null;
 }
 
 interface ClientState {
   shed_alerts: number;
   objects_revision: number;
+  /** Per store table, the last row id the center acknowledged (event-push.ts). */
+  event_cursors: Record<string, number>;
 }
 
 const SHED = `DELETE FROM alert_outbox WHERE sink = @sink AND alert_id IN (
@@ -117,10 +122,20 @@ export class CenterReporter {
 
   #state(): ClientState {
     try {
-      return { shed_alerts: 0, objects_revision: 0, ...(JSON.parse(readFileSync(this.#statePath, 'utf8')) as Partial<ClientState>) };
+      return { shed_alerts: 0, objects_revision: 0, event_cursors: {}, ...(JSON.parse(readFileSync(this.#statePath, 'utf8')) as Partial<ClientState>) };
     } catch {
-      return { shed_alerts: 0, objects_revision: 0 };
+      return { shed_alerts: 0, objects_revision: 0, event_cursors: {} };
     }
+  }
+
+  /**
+   * Read, change, write in one synchronous step: the pull, the outbox bound and the event cursors
+   * each change their own field, and none may write back another's stale value after an await.
+   */
+  #updateState(change: (s: ClientState) => void): void {
+    const s = this.#state();
+    change(s);
+    this.#saveState(s);
   }
 
   #saveState(s: ClientState): void {
@@ -145,6 +160,32 @@ export class CenterReporter {
     } catch (e) {
       this.#log.warn('fleet paths sync failed', { reason: (e as Error).message });
     }
+  }
+
+  #eventsPushing: Promise<void> = Promise.resolve();
+
+  /**
+   * New rows of the detection-relevant tables, after the heartbeat. One push at a time; a failure
+   * (center down, rate limited) keeps the cursors where the center last acknowledged.
+   */
+  #pushEvents(http: CenterHttp, identity: Identity): Promise<void> {
+    const ev = this.#o.events;
+    if (ev === undefined || ev === null || ev.tables.length === 0) return Promise.resolve();
+    const run = async () => {
+      try {
+        const r = await pushEvents(http, this.#db, {
+          agentId: identity.id, host: this.#o.host, tables: ev.tables, maxRows: ev.maxRowsPerBeat,
+          cursor: (t) => this.#state().event_cursors[t] ?? 0,
+          advance: (t, id) => this.#updateState((s) => { s.event_cursors = { ...s.event_cursors, [t]: Math.max(id, s.event_cursors[t] ?? 0) }; }),
+        });
+        if (Object.keys(r.sent).length > 0) this.#log.info('events sent to center', r.sent);
+      } catch (e) {
+        this.#log.warn('events not sent to center (kept, sent later)', { reason: (e as Error).message });
+      }
+    };
+    const next = this.#eventsPushing.then(run);
+    this.#eventsPushing = next;
+    return next;
   }
 
   /** Enforces the outbox bound; returns how many alerts were shed now. */
@@ -187,6 +228,7 @@ export class CenterReporter {
       if (hb.objects_revision > state.objects_revision) await this.#pullOnce(http);
       for (const q of hb.queries ?? []) await this.#answer(http, identity, q);
       await this.#fleetPaths(http, identity);
+      await this.#pushEvents(http, identity);
     } finally {
       http.close();
     }
@@ -226,7 +268,7 @@ export class CenterReporter {
         }
       }
       state.objects_revision = page.next_since;
-      this.#saveState(state);
+      this.#updateState((s) => { s.objects_revision = page.next_since; });
       if (page.objects.length > 0) this.#log.info('pulled from center', { objects: page.objects.length, revision: page.next_since });
       if (!page.more) break;
     }

@@ -13,6 +13,7 @@ import { openCenterDb, type OpenedCenterDb } from './db/open-center-db.ts';
 import { openApiDocument } from './openapi.ts';
 import { analystRoutes } from './routes/analyst-routes.ts';
 import { enrollRoutes } from './routes/enroll-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
 import { fleetPathRoutes } from './routes/fleet-path-routes.ts';
 import { ingestRoutes } from './routes/ingest-routes.ts';
 import { queryRoutes } from './routes/query-routes.ts';
@@ -90,6 +91,7 @@ export async function startCenter(o: CenterServerOptions): Promise<RunningCenter
   analystRoutes(app, ctx);
   queryRoutes(app, ctx);
   fleetPathRoutes(app, ctx);
+  eventRoutes(app, ctx);
   // TAXII 2.1 collections under /taxii2/ (indicators out, sightings in): docs/center.md.
   taxiiRoutes(app, ctx);
   for (const p of o.plugins ?? []) p(app, ctx);

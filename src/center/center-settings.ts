@@ -16,6 +16,11 @@ export const centerSettingsSchema = z.strictObject({
   max_body_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
   max_alerts_per_request: z.number().int().min(1).max(100_000).default(5000),
   server_names: z.array(z.string()).default(() => []),
+  /** Agent events (POST /api/v1/events) older than this many days are deleted by a periodic sweep. */
+  events_retention_days: z.number().int().min(1).max(3650).default(14),
+  /** Events one agent may store per minute (counted in the database, so every center process shares it). */
+  max_events_per_minute: z.number().int().min(1).max(10_000_000).default(100_000),
+  max_events_per_request: z.number().int().min(1).max(100_000).default(10_000),
 });
 export type CenterSettings = z.output<typeof centerSettingsSchema>;
 

@@ -193,6 +193,8 @@ const elasticsearch = z.strictObject({
  * the list of destinations a user adds by hand.
  */
 export const CENTER_SINK_TYPE = 'center';
+/** Store tables whose rows the center sink can push as events (src/center-client/event-push.ts). */
+export const CENTER_EVENT_TABLES = ['process_exec', 'network_connections', 'process_security_events', 'dns_queries', 'tls_handshakes'] as const;
 const center = z.strictObject({
   type: z.literal(CENTER_SINK_TYPE), ...COMMON,
   batch_size: int(1, 10_000, 1000),
@@ -204,6 +206,16 @@ const center = z.strictObject({
   heartbeat_interval: int(5, 3600, 30),
   /** Alerts waiting for the center beyond this are shed (oldest, lowest severity first) and counted. */
   max_outbox: int(100, 100_000_000, 1_000_000),
+  /**
+   * Detection-relevant events pushed after each heartbeat (docs/center.md "Events"): new rows of
+   * these store tables, at most max_rows_per_beat per table per heartbeat. argv and DNS names leave
+   * the host: narrow `tables` or turn it off where that is not wanted.
+   */
+  events: z.strictObject({
+    enabled: z.boolean().default(true),
+    tables: z.array(z.enum(CENTER_EVENT_TABLES)).max(CENTER_EVENT_TABLES.length).default(() => [...CENTER_EVENT_TABLES]),
+    max_rows_per_beat: int(1, 100_000, 2000),
+  }).prefault({}),
 });
 
 const VARIANTS = [stdout, jsonlFile, webhook, syslog, cef, email, splunkHec, elasticsearch, center] as const;

@@ -53,6 +53,10 @@ export interface CenterTables {
     seq: Generated<number>; query_id: string; agent_id: string; center_id: string; host: string; rows: string;
     row_count: number; truncated: number; error: string | null; answered_at: number; logged_at: number;
   };
+  /** Detection-relevant agent store rows (process_exec, dns_queries, ...): `kind` is the table, `body` the row as JSON. */
+  events: {
+    id: Generated<number>; agent_id: string; kind: string; source_id: number; time: number; host: string; body: string; received_at: number;
+  };
   /** Every triage edit this center made or applied, in order: what federation peers pull and push. */
   triage_log: {
     seq: Generated<number>; edit_id: string; alert_uuid: string; status: string | null; assignee: string | null;

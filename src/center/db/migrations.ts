@@ -120,5 +120,21 @@ export function centerMigrations(engine: Engine): MigrationProvider {
         .addColumn('agent_id', 'text', (c) => c.notNull()).addColumn('reported_at', big, (c) => c.notNull()).execute();
     },
   };
-  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002, '003_fleet_queries': m003, '004_fleet_paths': m004 }) };
+  // Detection-relevant events agents push after each heartbeat (routes/event-routes.ts): one row
+  // per agent store row, unique by (agent_id, kind, source_id) so a retried batch stores nothing twice.
+  const m005: Migration = {
+    async up(db: Kysely<any>) {
+      const serial = <T extends { addColumn(name: string, type: any, build?: (c: any) => any): T }>(t: T, name: string) =>
+        engine === 'postgres' ? t.addColumn(name, 'bigserial', (c) => c.primaryKey()) : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+      await serial(db.schema.createTable('events'), 'id')
+        .addColumn('agent_id', 'text', (c) => c.notNull()).addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('source_id', big, (c) => c.notNull()).addColumn('time', big, (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull()).addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('received_at', big, (c) => c.notNull())
+        .addUniqueConstraint('events_once', ['agent_id', 'kind', 'source_id']).execute();
+      await db.schema.createIndex('events_time').on('events').column('time').execute();
+      await db.schema.createIndex('events_agent_received').on('events').columns(['agent_id', 'received_at']).execute();
+    },
+  };
+  return { getMigrations: async () => ({ '001_center': m001, '002_federation': m002, '003_fleet_queries': m003, '004_fleet_paths': m004, '005_events': m005 }) };
 }
