@@ -121,6 +121,23 @@ test('run --once sends the store rows, exactly once; a second run sends nothing;
   local.close();
 });
 
+test('the center sink narrows the tables and bounds rows per heartbeat; a backlog drains over later runs', async () => {
+  const narrow = join(work, 'narrow.yaml');
+  writeFileSync(narrow, 'detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n  sinks:\n    - type: center\n      name: center\n'
+    + '      events: { tables: [process_exec], max_rows_per_beat: 2 }\n');
+  addRows(5, 1);
+  const r = await cliAsync(['--config', narrow, '--data-dir', agentDir, 'run', '--once']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(sentIn(r.stderr), { process_exec: 2 }, 'two rows of process_exec only');
+  const off = join(work, 'off.yaml');
+  writeFileSync(off, 'detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n  sinks:\n    - { type: center, name: center, events: { enabled: false } }\n');
+  const o = await cliAsync(['--config', off, '--data-dir', agentDir, 'run', '--once']);
+  assert.equal(o.status, 0, o.stderr);
+  assert.deepEqual(sentIn(o.stderr), {}, 'turned off: nothing sent');
+  assert.deepEqual(sentIn(await runOnce()), { process_exec: 3, process_security_events: 1 });
+  assert.deepEqual(centerRows(), agentRows());
+});
+
 test('with the center down the cursor stays; the rows are sent when it is back, none lost or doubled', async () => {
   const before = cursors();
   const sentBefore = centerRows();
