@@ -47,6 +47,13 @@ test('events on PostgreSQL: one batch through two processes is stored once; rete
   const read = await api<{ events: { source_id: number; host: string }[] }>(c2.url, admin, 'GET', `/api/v1/events?agent=${agent.id}&kind=dns_queries&limit=1000`);
   assert.equal(read.events.length, 40);
   assert.ok(read.events.every((e) => e.host === 'pg-host'));
+  const since = new Date(Date.now() - day).toISOString();
+  const recent = await api<{ events: { source_id: number }[] }>(c1.url, admin, 'GET', `/api/v1/events?host=pg-host&since=${since}&limit=1000`);
+  assert.equal(recent.events.length, 39, 'the 13-day-old event is before `since`');
+  const page = await api<{ events: { id: number }[]; next_before_id: number }>(c1.url, admin, 'GET', '/api/v1/events?limit=10');
+  const next = await api<{ events: { id: number }[] }>(c1.url, admin, 'GET', `/api/v1/events?limit=10&before_id=${page.next_before_id}`);
+  assert.ok(next.events.length === 10 && next.events.every((e) => e.id < page.events.at(-1)!.id + 1 && !page.events.some((p) => p.id === e.id)));
+  assert.equal((await api<{ events: unknown[] }>(c1.url, admin, 'GET', '/api/v1/events?host=elsewhere')).events.length, 0);
 
   // Age one event past retention in the database, then let a process start (its sweep runs first).
   const client = new pg.Client({ connectionString: url });
