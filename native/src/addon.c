@@ -316,52 +316,51 @@ static bool get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out
 
 
 /*
- * Reads options[key] as an array of at most `cap` unsigned numbers (uids, pids) into out.
- * Returns the count, 0 when absent, or -1 when it is not such an array (the caller throws).
+ * options[key] as an array of at most `cap` elements: its length (0 when absent) with the array in
+ * *arr, or -1 when it is not such an array. The list readers below convert each element.
  */
-static int get_u32_list(napi_env env, napi_value obj, const char *key, volatile uint32_t *out, uint32_t cap)
+static int array_option(napi_env env, napi_value obj, const char *key, uint32_t cap, napi_value *arr)
 {
 	bool has = false, is_array = false;
-	napi_value v, item;
-	uint32_t n, x;
+	uint32_t n;
 
 	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
 		return 0;
-	napi_get_named_property(env, obj, key, &v);
-	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
+	napi_get_named_property(env, obj, key, arr);
+	if (napi_is_array(env, *arr, &is_array) != napi_ok || !is_array)
 		return -1;
-	napi_get_array_length(env, v, &n);
-	if (n > cap)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		napi_get_element(env, v, i, &item);
+	napi_get_array_length(env, *arr, &n);
+	return n > cap ? -1 : (int)n;
+}
+
+/* Unsigned numbers (uids, pids). Returns the count, 0 when absent, -1 when invalid (the caller throws). */
+static int get_u32_list(napi_env env, napi_value obj, const char *key, volatile uint32_t *out, uint32_t cap)
+{
+	napi_value arr, item;
+	uint32_t x;
+	int n = array_option(env, obj, key, cap, &arr);
+
+	for (int i = 0; i < n; i++) {
+		napi_get_element(env, arr, (uint32_t)i, &item);
 		if (napi_get_value_uint32(env, item, &x) != napi_ok)
 			return -1;
 		out[i] = x;
 	}
-	return (int)n;
+	return n;
 }
 
-/* The same for cgroup ids: BigInts (or safe integers), up to cap. */
+/* Cgroup ids: BigInts, or integers below 2^53. */
 static int get_u64_list(napi_env env, napi_value obj, const char *key, volatile uint64_t *out, uint32_t cap)
 {
-	bool has = false, is_array = false, lossless = false;
-	napi_value v, item;
+	napi_value arr, item;
 	napi_valuetype t;
-	uint32_t n;
+	bool lossless = false;
 	uint64_t x;
 	double d;
+	int n = array_option(env, obj, key, cap, &arr);
 
-	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-		return 0;
-	napi_get_named_property(env, obj, key, &v);
-	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
-		return -1;
-	napi_get_array_length(env, v, &n);
-	if (n > cap)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		napi_get_element(env, v, i, &item);
+	for (int i = 0; i < n; i++) {
+		napi_get_element(env, arr, (uint32_t)i, &item);
 		napi_typeof(env, item, &t);
 		if (t == napi_bigint) {
 			if (napi_get_value_bigint_uint64(env, item, &x, &lossless) != napi_ok || !lossless)
@@ -373,34 +372,25 @@ static int get_u64_list(napi_env env, napi_value obj, const char *key, volatile 
 		}
 		out[i] = x;
 	}
-	return (int)n;
+	return n;
 }
 
-/* Comm names (at most 15 bytes each, the kernel's TASK_COMM_LEN - 1). */
+/* Comm names (1-15 bytes each, the kernel's TASK_COMM_LEN - 1). */
 static int get_comm_list(napi_env env, napi_value obj, const char *key, volatile char (*out)[16], uint32_t cap)
 {
-	bool has = false, is_array = false;
-	napi_value v, item;
-	uint32_t n;
+	napi_value arr, item;
 	size_t len;
 	char buf[17];
+	int n = array_option(env, obj, key, cap, &arr);
 
-	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-		return 0;
-	napi_get_named_property(env, obj, key, &v);
-	if (napi_is_array(env, v, &is_array) != napi_ok || !is_array)
-		return -1;
-	napi_get_array_length(env, v, &n);
-	if (n > cap)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		napi_get_element(env, v, i, &item);
+	for (int i = 0; i < n; i++) {
+		napi_get_element(env, arr, (uint32_t)i, &item);
 		if (napi_get_value_string_utf8(env, item, buf, sizeof(buf), &len) != napi_ok || len == 0 || len > 15)
 			return -1;
 		for (size_t j = 0; j < 16; j++)
 			out[i][j] = j < len ? buf[j] : 0;
 	}
-	return (int)n;
+	return n;
 }
 
 /* options[key] as a string (a file path), or false when absent. */
