@@ -23,7 +23,7 @@ import { registerEnroll } from './commands/enroll.ts';
 
 export function buildProgram(): Command {
   const program = new Command('daemoneye')
-    .description('DaemonEye host security monitor: process telemetry in SQLite, detected with SQL rules')
+    .description('DaemonEye host security monitor: process, kernel and network telemetry in SQLite, detected with SQL rules, STIX indicators and anomaly models')
     .version(VERSION)
     .option('-c, --config <file>', 'configuration file (default: ~/.config/daemoneye/config.yaml, then /etc/daemoneye/config.yaml)')
     .option('-d, --data-dir <dir>', 'where the store and alerts.jsonl live (default: /var/lib/daemoneye as root, ~/.local/share/daemoneye otherwise)')
@@ -87,5 +87,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
 if (invokedDirectly) {
+  // `daemoneye --help | head`: a reader that went away is the end of the output, not a crash.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
   process.exitCode = await main(process.argv.slice(2));
 }
