@@ -12,6 +12,7 @@ import type { Detector, RuleCursor, RuleOutcome } from '../detect/detector.ts';
 import { loadRules } from '../detect/sql/load-rules.ts';
 import type { Rule, RuleMeta } from '../detect/sql/rule.ts';
 import { SqlDetector } from '../detect/sql/sql-detector.ts';
+import { HEADS_SQL } from '../detect/sql/rule-context.ts';
 import { AnalyticsDetector } from '../analytics/detect/analytics-detector.ts';
 import { IntelDetector } from '../intel/match/intel-detector.ts';
 import type { DaemonEyeError } from '../errors/catalogue.ts';
@@ -157,12 +158,7 @@ export class Agent {
       : new KernelEvents(dbPath, dataDir, log, k, () => this.#onKernelBatch(), config.enterprise.network_monitoring);
     this.#network = config.enterprise.network_monitoring.enable_packet_capture
       ? new NetworkPackets(dbPath, dataDir, log, () => this.#onNetworkBatch(), (lost, totals) => this.#captureLost(lost, totals)) : null;
-    this.#headsQuery = this.#db.prepare(`SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
-      (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
-      (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
-      (SELECT coalesce(max(id), 0) FROM process_security_events) AS security,
-      (SELECT coalesce(max(id), 0) FROM network_flows) AS flow, (SELECT coalesce(max(id), 0) FROM dns_queries) AS dns,
-      (SELECT coalesce(max(id), 0) FROM tls_handshakes) AS tls, (SELECT coalesce(max(id), 0) FROM http_requests) AS http`);
+    this.#headsQuery = this.#db.prepare(HEADS_SQL);
     const baseline = this.#writer.latestSnapshots();
     this.#previous = baseline === null ? null : indexByKey(baseline);
   }

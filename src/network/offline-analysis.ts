@@ -17,6 +17,7 @@ import { NetworkMonitor } from './monitor.ts';
 import { resolve } from 'node:path';
 import { DaemonEyeError } from '../errors/catalogue.ts';
 import { isDecodedLinkType } from './decode/packet-decoder.ts';
+import { HEADS_SQL } from '../detect/sql/rule-context.ts';
 
 export interface Progress {
   readonly bytesRead: number;
@@ -54,12 +55,8 @@ export interface OfflineOptions {
   readonly onProgress?: (p: Progress) => void;
 }
 
-const HEADS = `SELECT (SELECT coalesce(max(id), 0) FROM process_lifecycle) AS lifecycle,
-  (SELECT coalesce(max(id), 0) FROM process_exec) AS exec, (SELECT coalesce(max(id), 0) FROM process_exit) AS exit,
-  (SELECT coalesce(max(id), 0) FROM network_connections) AS connection,
-  (SELECT coalesce(max(id), 0) FROM process_security_events) AS security,
-  (SELECT coalesce(max(id), 0) FROM network_flows) AS flow, (SELECT coalesce(max(id), 0) FROM dns_queries) AS dns,
-  (SELECT coalesce(max(id), 0) FROM tls_handshakes) AS tls, (SELECT coalesce(max(id), 0) FROM http_requests) AS http`;
+// The same heads query as the agent's (one list of event tables: rule-context.ts).
+const HEADS = HEADS_SQL;
 
 export async function analyzeFile(path: string, options: OfflineOptions): Promise<OfflineSummary> {
   const capture = openOffline(path);

@@ -1,53 +1,54 @@
-// What a rule sees besides the store's tables: `new_lifecycle`, `new_process_exec` and
-// `new_process_exit`, the events since this rule last ran. It lives in the connection's TEMP schema, which SQLite lets a read-only connection write,
-// so the store itself stays untouched; the cursor is set before each rule runs.
+// What a rule sees besides the store's tables: the `new_*` views (NEW_VIEWS), the events since this
+// rule last ran. They live in the connection's TEMP schema, which SQLite lets a read-only connection
+// write, so the store itself stays untouched; the cursor is set before each rule runs.
 import type { Db } from '../../store/open-store.ts';
 import type { RuleCursor } from '../detector.ts';
 
+/**
+ * Every `new_*` view: the table it reads, the cursor field that bounds it, and which detection pass
+ * a rule reading it belongs to. The temp views, the cursor table, the agent's heads query and the
+ * rule triggers are all derived from this one list, so a new event table is one line here.
+ */
+export const NEW_VIEWS: readonly { readonly table: string; readonly field: keyof RuleCursor; readonly trigger: 'scan' | 'kernel' | 'network' }[] = [
+  { table: 'process_lifecycle', field: 'lifecycle', trigger: 'scan' },
+  { table: 'process_exec', field: 'exec', trigger: 'kernel' },
+  { table: 'process_exit', field: 'exit', trigger: 'kernel' },
+  { table: 'network_connections', field: 'connection', trigger: 'kernel' },
+  { table: 'process_security_events', field: 'security', trigger: 'kernel' },
+  { table: 'network_flows', field: 'flow', trigger: 'network' },
+  { table: 'dns_queries', field: 'dns', trigger: 'network' },
+  { table: 'tls_handshakes', field: 'tls', trigger: 'network' },
+  { table: 'http_requests', field: 'http', trigger: 'network' },
+];
+
+/** The view's name: `new_` + the table, except process_lifecycle, published as `new_lifecycle`. */
+const viewName = (table: string) => `new_${table === 'process_lifecycle' ? 'lifecycle' : table}`;
+
+/** SELECT the highest id of every event table, as columns named after the cursor fields (RuleCursor). */
+export const HEADS_SQL = `SELECT ${NEW_VIEWS.map((v) => `(SELECT coalesce(max(id), 0) FROM ${v.table}) AS ${v.field}`).join(', ')}`;
+
 export function createRuleContext(db: Db): (cursor: RuleCursor) => void {
-  db.exec(`
-    CREATE TEMP TABLE IF NOT EXISTS rule_cursor (lifecycle INTEGER NOT NULL, exec INTEGER NOT NULL, exit INTEGER NOT NULL,
-      connection INTEGER NOT NULL, security INTEGER NOT NULL, flow INTEGER NOT NULL, dns INTEGER NOT NULL, tls INTEGER NOT NULL,
-      http INTEGER NOT NULL);
-    CREATE TEMP VIEW IF NOT EXISTS new_lifecycle AS
-      SELECT * FROM main.process_lifecycle WHERE id > (SELECT coalesce(max(lifecycle), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_process_exec AS
-      SELECT * FROM main.process_exec WHERE id > (SELECT coalesce(max(exec), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_process_exit AS
-      SELECT * FROM main.process_exit WHERE id > (SELECT coalesce(max(exit), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_network_connections AS
-      SELECT * FROM main.network_connections WHERE id > (SELECT coalesce(max(connection), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_process_security_events AS
-      SELECT * FROM main.process_security_events WHERE id > (SELECT coalesce(max(security), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_network_flows AS
-      SELECT * FROM main.network_flows WHERE id > (SELECT coalesce(max(flow), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_dns_queries AS
-      SELECT * FROM main.dns_queries WHERE id > (SELECT coalesce(max(dns), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_tls_handshakes AS
-      SELECT * FROM main.tls_handshakes WHERE id > (SELECT coalesce(max(tls), 0) FROM temp.rule_cursor);
-    CREATE TEMP VIEW IF NOT EXISTS new_http_requests AS
-      SELECT * FROM main.http_requests WHERE id > (SELECT coalesce(max(http), 0) FROM temp.rule_cursor);
-  `);
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rule_cursor (${NEW_VIEWS.map((v) => `${v.field} INTEGER NOT NULL`).join(', ')});\n`
+    + NEW_VIEWS.map((v) => `CREATE TEMP VIEW IF NOT EXISTS ${viewName(v.table)} AS
+      SELECT * FROM main.${v.table} WHERE id > (SELECT coalesce(max(${v.field}), 0) FROM temp.rule_cursor);`).join('\n'));
   const clear = db.prepare('DELETE FROM temp.rule_cursor');
-  const set = db.prepare('INSERT INTO temp.rule_cursor VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const set = db.prepare(`INSERT INTO temp.rule_cursor VALUES (${NEW_VIEWS.map(() => '?').join(', ')})`);
   return (cursor: RuleCursor) => {
     clear.run();
-    // `?? 0`: a cursor from an older caller without the network fields reads from the start.
-    set.run(cursor.lifecycle, cursor.exec, cursor.exit, cursor.connection, cursor.security,
-      cursor.flow ?? 0, cursor.dns ?? 0, cursor.tls ?? 0, cursor.http ?? 0);
+    // `?? 0`: a cursor from an older caller without the newer fields reads from the start.
+    set.run(...NEW_VIEWS.map((v) => cursor[v.field] ?? 0));
   };
 }
 
-const VIEW_CURSORS: Readonly<Record<string, keyof RuleCursor>> = {
-  lifecycle: 'lifecycle', process_exec: 'exec', process_exit: 'exit', network_connections: 'connection',
-  process_security_events: 'security', network_flows: 'flow', dns_queries: 'dns', tls_handshakes: 'tls', http_requests: 'http',
-};
+const VIEW_CURSORS: ReadonlyMap<string, keyof RuleCursor> = new Map(NEW_VIEWS.map((v) => [viewName(v.table), v.field]));
+const VIEW_TRIGGERS: ReadonlyMap<string, 'scan' | 'kernel' | 'network'> = new Map(NEW_VIEWS.map((v) => [viewName(v.table), v.trigger]));
+const viewsRead = (sql: string) => [...sql.matchAll(/\bnew_\w+\b/gi)].map((m) => m[0].toLowerCase());
 
 /** The cursor fields behind the `new_*` views a rule reads (a rule with none returns []). */
 export function cursorFieldsRead(sql: string): (keyof RuleCursor)[] {
   const fields = new Set<keyof RuleCursor>();
-  for (const m of sql.matchAll(/\bnew_(\w+)\b/gi)) {
-    const field = VIEW_CURSORS[m[1]!.toLowerCase()];
+  for (const view of viewsRead(sql)) {
+    const field = VIEW_CURSORS.get(view);
     if (field !== undefined) fields.add(field);
   }
   return [...fields];
@@ -55,12 +56,12 @@ export function cursorFieldsRead(sql: string): (keyof RuleCursor)[] {
 
 /** Rules that read the kernel event views run on every kernel batch instead of after each scan. */
 export function readsKernelEvents(sql: string): boolean {
-  return /\bnew_(process_exec|process_exit|network_connections|process_security_events)\b/i.test(sql);
+  return viewsRead(sql).some((v) => VIEW_TRIGGERS.get(v) === 'kernel');
 }
 
 /** Rules that read the decoded-packet views run after each stored batch of packets. */
 export function readsNetworkEvents(sql: string): boolean {
-  return /\bnew_(network_flows|dns_queries|tls_handshakes|http_requests)\b/i.test(sql);
+  return viewsRead(sql).some((v) => VIEW_TRIGGERS.get(v) === 'network');
 }
 
 /** Which trigger runs a rule: kernel views win (they are the most time-critical), then network views. */

@@ -4,7 +4,8 @@
 // at most every MIN_SCAN_MS. A socket closed before its record is written cannot be found this
 // way; records of the same flow written earlier (DNS, TLS, HTTP) lend the flow their answer, and
 // the monitor asks about each new flow within a batch of its first packet, while it is open.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { forEachSocketFd, procNetEndpoint, readProcNetSockets } from '../../sources/procfs/proc-net.linux.ts';
 import type { Endpoints } from '../records.ts';
 import { UNATTRIBUTED, type Attribution, type Attributor } from './attributor.ts';
 import { BoundedMap, socketKey } from './endpoint-key.ts';
@@ -13,32 +14,9 @@ import { BoundedMap, socketKey } from './endpoint-key.ts';
 const SCAN_BURST = 5;
 const SCANS_PER_SECOND = 10;
 
-/** "0100007F:1F90" (IPv4) or 32 hex digits (IPv6, four host-order words) to text. */
+/** "0100007F:1F90" to ["127.0.0.1", 8080]; IPv4-mapped IPv6 is shown as IPv4, as packets show it. */
 export function procNetAddress(hex: string): [string, number] {
-  const [a, p] = hex.split(':') as [string, string];
-  const port = parseInt(p, 16);
-  if (a.length === 8) {
-    const v = parseInt(a, 16);
-    return [`${v & 0xff}.${(v >>> 8) & 0xff}.${(v >>> 16) & 0xff}.${v >>> 24}`, port];
-  }
-  const bytes = Buffer.alloc(16);
-  for (let w = 0; w < 4; w++) bytes.writeUInt32LE(parseInt(a.slice(w * 8, w * 8 + 8), 16) >>> 0, w * 4);
-  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return [`${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`, port];
-  }
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-  // Compress the longest zero run like the decoder (RFC 5952).
-  let bestAt = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const text = bestAt < 0 ? groups.join(':') : `${groups.slice(0, bestAt).join(':')}::${groups.slice(bestAt + bestLen).join(':')}`;
-  return [text, port];
+  return procNetEndpoint(hex, { unmapV4: true });
 }
 
 export class ProcfsAttributor implements Attributor {
@@ -95,27 +73,12 @@ export class ProcfsAttributor implements Attributor {
 
   #readSocketTables(): void {
     const inodes = new Map<string, number>();
-    for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
-      let text: string;
-      try {
-        text = readFileSync(`${this.#proc}/net/${table}`, 'latin1');
-      } catch {
-        continue; // no IPv6, or /proc/net hidden: attribution just finds less
-      }
-      const lines = text.split('\n');
-      for (let i = 1; i < lines.length; i++) {
-        const f = lines[i]!.trim().split(/\s+/);
-        if (f.length < 10) continue;
-        const inode = Number(f[9]);
-        if (!inode) continue;
-        const [la, lp] = procNetAddress(f[1]!);
-        if (table.startsWith('tcp')) {
-          const [ra, rp] = procNetAddress(f[2]!);
-          inodes.set(socketKey('tcp', la, lp, ra, rp), inode);
-        } else {
-          const wildcard = la === '0.0.0.0' || la === '::';
-          inodes.set(wildcard ? `udp|*|${lp}` : `udp|${la}|${lp}`, inode);
-        }
+    for (const { table, local: [la, lp], remote: [ra, rp], inode } of readProcNetSockets(this.#proc, ['tcp', 'tcp6', 'udp', 'udp6'], { unmapV4: true })) {
+      if (table.startsWith('tcp')) {
+        inodes.set(socketKey('tcp', la, lp, ra, rp), inode);
+      } else {
+        const wildcard = la === '0.0.0.0' || la === '::';
+        inodes.set(wildcard ? `udp|*|${lp}` : `udp|${la}|${lp}`, inode);
       }
     }
     this.#inodes = inodes;
@@ -132,39 +95,19 @@ export class ProcfsAttributor implements Attributor {
 
   #scanFds(): void {
     this.scans++;
-    let pids: string[];
-    try {
-      pids = readdirSync(this.#proc).filter((d) => /^\d+$/.test(d));
-    } catch {
-      return;
-    }
-    for (const pid of pids) {
-      let fds: string[];
-      try {
-        fds = readdirSync(`${this.#proc}/${pid}/fd`);
-      } catch {
-        continue; // exited, or not ours to read
-      }
-      let comm: string | null = null;
-      for (const fd of fds) {
-        let link: string;
+    const comms = new Map<number, string>();
+    forEachSocketFd(this.#proc, (pid, inode) => {
+      if (this.#owners.has(inode)) return;
+      let comm = comms.get(pid);
+      if (comm === undefined) {
         try {
-          link = readlinkSync(`${this.#proc}/${pid}/fd/${fd}`);
+          comm = readFileSync(`${this.#proc}/${pid}/comm`, 'utf8').trim();
         } catch {
-          continue;
+          comm = '';
         }
-        if (!link.startsWith('socket:[')) continue;
-        const inode = Number(link.slice(8, -1));
-        if (this.#owners.has(inode)) continue;
-        if (comm === null) {
-          try {
-            comm = readFileSync(`${this.#proc}/${pid}/comm`, 'utf8').trim();
-          } catch {
-            comm = '';
-          }
-        }
-        this.#owners.set(inode, { pid: Number(pid), processName: comm, method: 'procfs' });
+        comms.set(pid, comm);
       }
-    }
+      this.#owners.set(inode, { pid, processName: comm, method: 'procfs' });
+    });
   }
 }

@@ -2,9 +2,9 @@
 // process that will accept() is the one listening on that local address and port, so accepts are
 // credited to the last listener seen for it: from the kernel's listen events as they stream by,
 // and, for servers that were already listening when the sensor started, from one /proc scan.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { forEachSocketFd, procNetAddress, readProcNetSockets, TCP_LISTEN } from '../procfs/proc-net.linux.ts';
 import type { ConnectionEvent, KernelEvent } from '../../normalize/kernel-event.ts';
-import { formatIPv6 } from './records.ts';
 
 export interface Listener {
   readonly pid: number;
@@ -51,50 +51,21 @@ export class ListenerAttribution {
    * processes holding them (socket inodes in /proc/PID/fd). Best effort: unreadable entries are skipped.
    */
   seedFromProc(procRoot = '/proc'): number {
-    const inodes = new Map<string, string>(); // inode -> "address|port"
-    for (const [file, family] of [['net/tcp', 4], ['net/tcp6', 6]] as const) {
-      let text: string;
-      try {
-        text = readFileSync(`${procRoot}/${file}`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A') continue;
-        const [hexAddr, hexPort] = f[1]!.split(':');
-        inodes.set(f[9]!, `${procAddress(hexAddr!, family)}|${parseInt(hexPort!, 16)}`);
-      }
+    const endpoints = new Map<number, string>(); // inode -> "address|port"
+    for (const sock of readProcNetSockets(procRoot, ['tcp', 'tcp6'])) {
+      if (sock.state === TCP_LISTEN) endpoints.set(sock.inode, `${sock.local[0]}|${sock.local[1]}`);
     }
-    if (inodes.size === 0) return 0;
+    if (endpoints.size === 0) return 0;
     let seeded = 0;
-    for (const pidDir of safeReaddir(procRoot)) {
-      if (!/^\d+$/.test(pidDir)) continue;
-      for (const fd of safeReaddir(`${procRoot}/${pidDir}/fd`)) {
-        let link: string;
-        try {
-          link = readlinkSync(`${procRoot}/${pidDir}/fd/${fd}`);
-        } catch {
-          continue;
-        }
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        const endpoint = m ? inodes.get(m[1]!) : undefined;
-        if (endpoint === undefined || this.#byEndpoint.has(endpoint)) continue;
-        const status = readStatus(`${procRoot}/${pidDir}/status`);
-        if (status === null) continue;
-        this.#set(endpoint, { pid: Number(pidDir), ppid: status.ppid, uid: status.uid, comm: status.name, cgroupId: 0n });
-        seeded++;
-      }
-    }
+    forEachSocketFd(procRoot, (pid, inode) => {
+      const endpoint = endpoints.get(inode);
+      if (endpoint === undefined || this.#byEndpoint.has(endpoint)) return;
+      const status = readStatus(`${procRoot}/${pid}/status`);
+      if (status === null) return;
+      this.#set(endpoint, { pid, ppid: status.ppid, uid: status.uid, comm: status.name, cgroupId: 0n });
+      seeded++;
+    });
     return seeded;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 
@@ -108,9 +79,7 @@ function readStatus(path: string): { name: string; ppid: number; uid: number } |
   }
 }
 
-/** /proc/net/tcp addresses are the kernel's in-memory bytes printed as host-endian 32-bit words. */
-export function procAddress(hex: string, family: 4 | 6): string {
-  const bytes = Buffer.alloc(16);
-  (hex.match(/.{8}/g) ?? []).forEach((w, i) => bytes.writeUInt32LE(parseInt(w, 16) >>> 0, i * 4));
-  return family === 4 ? `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}` : formatIPv6(bytes);
+/** /proc/net/tcp address words to text, as the kernel decoder prints addresses (IPv4-mapped kept mixed). */
+export function procAddress(hex: string, _family: 4 | 6): string {
+  return procNetAddress(hex);
 }
