@@ -5,7 +5,7 @@
     {
       "target_name": "daemoneye_bpf",
       "sources": ["src/addon.c", "src/proc-connector.c"],
-      "include_dirs": ["bpf", "build/gen"],
+      "include_dirs": ["bpf", "build/gen", "common"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       # Debian's libbpf1/libelf1/zlib1g, linked dynamically so security updates apply.
       "libraries": ["-lbpf", "-lelf", "-lz"]

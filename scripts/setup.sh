@@ -54,11 +54,13 @@ fi
 say "building"
 npm run --silent build
 
-# 5. The kernel sensor (eBPF programs + loader addon). Linux only; rebuilt when its sources change.
+# 5. The native addons (eBPF sensor, pcap capture, XDP flows). Linux only; rebuilt when any of their
+#    sources change (every file under native/ except build output).
 if [ "$(uname -s)" = Linux ]; then
   native_stamp="native/build/.daemoneye-setup"
-  native_want="$(cat native/bpf/* native/src/* native/binding.gyp scripts/build-native.sh | sha256sum | cut -d' ' -f1) $(node --version)"
-  if [ ! -f native/build/Release/daemoneye_bpf.node ] || [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$native_want" ]; then
+  native_want="$( (find native -path '*/build' -prune -o -type f -print | LC_ALL=C sort | xargs cat; cat scripts/build-native.sh) | sha256sum | cut -d' ' -f1) $(node --version)"
+  if [ ! -f native/build/Release/daemoneye_bpf.node ] || [ ! -f native/pcap/build/Release/daemoneye_pcap.node ] \
+     || [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$native_want" ]; then
     say "building the eBPF kernel sensor (native/)"
     npm run --silent build:native
     echo "$native_want" > "$native_stamp"

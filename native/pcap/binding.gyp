@@ -6,6 +6,7 @@
     {
       "target_name": "daemoneye_pcap",
       "sources": ["pcap-addon.c"],
+      "include_dirs": ["../common"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       # Debian's libpcap0.8, linked dynamically so security updates apply.
       "libraries": ["-lpcap", "-lpthread"]
@@ -13,7 +14,7 @@
     {
       "target_name": "daemoneye_xdp",
       "sources": ["../xdp/xdp-addon.c"],
-      "include_dirs": ["../xdp", "build/gen"],
+      "include_dirs": ["../xdp", "build/gen", "../common"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "libraries": ["-lbpf", "-lelf", "-lz"]
     }

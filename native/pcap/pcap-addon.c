@@ -35,6 +35,7 @@
 
 #include <pcap/pcap.h>
 #include <node_api.h>
+#include "napi-helpers.h"
 
 #define RECORD_HEADER_BYTES 16u
 #define DEFAULT_BATCH_BYTES (1u << 20)
@@ -92,35 +93,6 @@ struct offline {
 };
 
 /* ---------- small helpers ---------- */
-
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	napi_throw_error(env, code, msg);
-	return NULL;
-}
-
-static napi_value str(napi_env env, const char *s)
-{
-	napi_value v;
-
-	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-	return v;
-}
-
-static napi_value num(napi_env env, double x)
-{
-	napi_value v;
-
-	napi_create_double(env, x, &v);
-	return v;
-}
 
 static napi_value undef(napi_env env)
 {

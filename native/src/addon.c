@@ -35,6 +35,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <node_api.h>
+#include "napi-helpers.h"
 
 #include "records.h"
 #include "process.skel.h"
@@ -88,20 +89,6 @@ static struct {
 			return NULL;                                                  \
 		}                                                                     \
 	} while (0)
-
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	napi_throw_error(env, code, msg);
-	return NULL;
-}
 
 /* ---------- JS side of the batch hand-off ---------- */
 
@@ -431,14 +418,6 @@ static void *read_file(const char *path, size_t *size)
 		errno = EINVAL;
 	fclose(f);
 	return buf;
-}
-
-static napi_value str(napi_env env, const char *s)
-{
-	napi_value v;
-
-	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-	return v;
 }
 
 static napi_value u64num(napi_env env, unsigned long long x)

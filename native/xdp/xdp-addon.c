@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <node_api.h>
+#include "napi-helpers.h"
 
 #include "flow.h"
 #include "flow.skel.h"
@@ -46,35 +47,6 @@ struct xdp {
 	__u64 last_read_ns; /* flows with last_ns above it are reported by the next read */
 	bool closed;
 };
-
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static napi_value throw_code(napi_env env, const char *code, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	napi_throw_error(env, code, msg);
-	return NULL;
-}
-
-static napi_value str(napi_env env, const char *s)
-{
-	napi_value v;
-
-	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-	return v;
-}
-
-static napi_value num(napi_env env, double x)
-{
-	napi_value v;
-
-	napi_create_double(env, x, &v);
-	return v;
-}
 
 static __u64 boottime_ns(void)
 {
