@@ -22,6 +22,7 @@ export class AlertRecorder {
   readonly #clear: Statement;
   readonly #outcome: Statement;
   readonly #syncRule: Statement;
+  readonly #cursors: Statement;
   readonly #onRaised: (alert: Alert, now: number) => void;
 
   /**
@@ -47,6 +48,9 @@ export class AlertRecorder {
       VALUES (@id, @name, @version, @severity, @source, @enabled, @sha, @now)
       ON CONFLICT (rule_id) DO UPDATE SET name = excluded.name, version = excluded.version, severity = excluded.severity,
         source = excluded.source, enabled = excluded.enabled, sql_sha256 = excluded.sql_sha256, loaded_at = excluded.loaded_at`);
+    // Read before every detection pass (four a second under kernel load): prepared once.
+    this.#cursors = db.prepare(`SELECT rule_id, last_lifecycle_id, last_exec_id, last_exit_id, last_connection_id, last_security_id,
+      last_flow_id, last_dns_id, last_tls_id, last_http_id FROM rules`);
   }
 
   /** Records the loaded rules in the rules table (their cursors survive restarts). */
@@ -61,8 +65,7 @@ export class AlertRecorder {
 
   /** Per rule, the lifecycle id its last successful run reached. */
   cursors(): Map<string, RuleCursor> {
-    const rows = this.#db.prepare(`SELECT rule_id, last_lifecycle_id, last_exec_id, last_exit_id, last_connection_id, last_security_id,
-      last_flow_id, last_dns_id, last_tls_id, last_http_id FROM rules`).all() as { rule_id: string; last_lifecycle_id: number;
+    const rows = this.#cursors.all() as { rule_id: string; last_lifecycle_id: number;
       last_exec_id: number; last_exit_id: number; last_connection_id: number; last_security_id: number; last_flow_id: number;
       last_dns_id: number; last_tls_id: number; last_http_id: number }[];
     return new Map(rows.map((r) => [r.rule_id, { lifecycle: r.last_lifecycle_id, exec: r.last_exec_id, exit: r.last_exit_id,

@@ -32,6 +32,7 @@ export function openStoreForWriting(path: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    db.pragma('wal_autocheckpoint = 10000');
     if (schemaVersion(db) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     migrate(db, path);
     return db;

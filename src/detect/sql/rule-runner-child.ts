@@ -3,11 +3,12 @@
 // stuck in SQLite ignores terminate(), but a process can always be killed (docs/adr/0002).
 import Database from 'better-sqlite3';
 import { createRuleContext } from './rule-context.ts';
-import type { SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
+import type { SandboxJob, SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
 import type { RuleCursor } from '../detector.ts';
 
 let db: Database.Database | null = null;
 let setCursor: ((cursor: RuleCursor) => void) | null = null;
+let lastCursor: RuleCursor | null = null;
 const statements = new Map<string, Database.Statement>();
 
 function reply(message: SandboxReply): void {
@@ -22,45 +23,59 @@ function reply(message: SandboxReply): void {
 function open(path: string): void {
   db?.close();
   statements.clear();
+  lastCursor = null;
   db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   setCursor = createRuleContext(db);
 }
 
-function run(req: Extract<SandboxRequest, { type: 'run' }>): void {
+const sameCursor = (a: RuleCursor, b: RuleCursor) => (Object.keys(a) as (keyof RuleCursor)[]).every((k) => a[k] === b[k]);
+
+function runOne(job: SandboxJob, maxRows: number): { rows: Record<string, unknown>[]; truncated: boolean; durationMs: number } {
   if (db === null || setCursor === null) throw new Error('sandbox has no database open');
-  let stmt = statements.get(req.sql);
+  let stmt = statements.get(job.sql);
   if (stmt === undefined) {
-    stmt = db.prepare(req.sql);
+    stmt = db.prepare(job.sql);
     // Defence in depth: the parent validated the rule, and the connection is read-only anyway.
     if (!stmt.readonly || !stmt.reader) throw new Error('statement is not a read-only SELECT');
-    statements.set(req.sql, stmt);
+    statements.set(job.sql, stmt);
   }
-  setCursor(req.cursor);
+  // Rules of one pass mostly share a cursor: rewriting the cursor row for each would be wasted work.
+  if (lastCursor === null || !sameCursor(lastCursor, job.cursor)) {
+    setCursor(job.cursor);
+    lastCursor = job.cursor;
+  }
   const started = performance.now();
   const rows: Record<string, unknown>[] = [];
   let truncated = false;
   for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
-    if (rows.length >= req.maxRows) {
+    if (rows.length >= maxRows) {
       truncated = true;
       break;
     }
     rows.push(row);
   }
-  reply({ type: 'result', id: req.id, rows, truncated, durationMs: performance.now() - started });
+  return { rows, truncated, durationMs: performance.now() - started };
 }
 
 process.on('message', (req: SandboxRequest) => {
-  try {
-    if (req.type === 'open') {
+  if (req.type === 'open') {
+    try {
       open(req.path);
       reply({ type: 'opened' });
-    } else if (req.type === 'run') {
-      run(req);
+    } catch (e) {
+      reply({ type: 'error', id: null, index: null, message: (e as Error).message });
     }
-  } catch (e) {
-    reply({ type: 'error', id: req.type === 'run' ? req.id : null, message: (e as Error).message });
+    return;
   }
+  // One failing rule is its own error; the rules after it still run.
+  req.jobs.forEach((job, index) => {
+    try {
+      reply({ type: 'result', id: req.id, index, ...runOne(job, req.maxRows) });
+    } catch (e) {
+      reply({ type: 'error', id: req.id, index, message: (e as Error).message });
+    }
+  });
 });
 process.on('disconnect', () => process.exit(0));
 reply({ type: 'ready' });

@@ -59,3 +59,28 @@ test('a SQL error is reported as DE_RULE_RUNTIME with the reason', async () => {
     (e) => isDaemonEyeError(e, 'DE_RULE_RUNTIME') && /no such column/.test(e.message),
   );
 });
+
+test('a pass runs all its rules in one request; a runaway or failing rule in the middle costs only itself', async () => {
+  const killedBefore = sandbox.killed;
+  const count = 'SELECT count(*) AS n FROM new_lifecycle';
+  const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
+  const results = await sandbox.runAll([
+    { sql: count, cursor: CURSOR_START },
+    { sql: 'SELECT nope FROM scans', cursor: CURSOR_START },
+    { sql: count, cursor: { ...CURSOR_START, lifecycle: 1 } },
+    { sql: runaway, cursor: CURSOR_START },
+    { sql: count, cursor: { ...CURSOR_START, lifecycle: 2 } },
+  ], { timeoutMs: 300, maxRows: 10 });
+  assert.equal(results.length, 5);
+  const rows = (i: number) => {
+    const r = results[i]!;
+    assert.ok(!(r instanceof Error), `rule ${i}: ${(r as Error).message}`);
+    return r.rows;
+  };
+  assert.deepEqual(rows(0), [{ n: 3 }]);
+  assert.ok(isDaemonEyeError(results[1], 'DE_RULE_RUNTIME') && /no such column/.test((results[1] as Error).message));
+  assert.deepEqual(rows(2), [{ n: 2 }], 'each rule reads from its own cursor');
+  assert.ok(isDaemonEyeError(results[3], 'DE_RULE_TIMEOUT'), 'the runaway is the rule reported as timed out');
+  assert.deepEqual(rows(4), [{ n: 1 }], 'the rule after the runaway ran in a fresh child');
+  assert.equal(sandbox.killed, killedBefore + 1);
+});

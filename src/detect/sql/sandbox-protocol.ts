@@ -2,13 +2,22 @@ import type { RuleCursor } from '../detector.ts';
 
 // Messages between the agent and its rule sandbox process (structured clone over the IPC channel).
 
+/** One rule to run: its SELECT and where its `new_*` views start. */
+export interface SandboxJob {
+  readonly sql: string;
+  readonly cursor: RuleCursor;
+}
+
 export type SandboxRequest =
   | { readonly type: 'open'; readonly path: string }
   | {
+      /**
+       * Every rule of a pass in one request: the child runs them in order and replies once per rule
+       * as each finishes, so the agent sees which rule is running when a budget runs out.
+       */
       readonly type: 'run';
       readonly id: string;
-      readonly sql: string;
-      readonly cursor: RuleCursor;
+      readonly jobs: readonly SandboxJob[];
       readonly maxRows: number;
     };
 
@@ -18,8 +27,10 @@ export type SandboxReply =
   | {
       readonly type: 'result';
       readonly id: string;
+      /** Position of the rule in the request's jobs. */
+      readonly index: number;
       readonly rows: Record<string, unknown>[];
       readonly truncated: boolean;
       readonly durationMs: number;
     }
-  | { readonly type: 'error'; readonly id: string | null; readonly message: string };
+  | { readonly type: 'error'; readonly id: string | null; readonly index: number | null; readonly message: string };

@@ -3,7 +3,7 @@
 import { DaemonEyeError } from '../../errors/catalogue.ts';
 import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleCursor, type RuleOutcome } from '../detector.ts';
 import type { Rule } from './rule.ts';
-import { RuleSandbox } from './rule-sandbox.ts';
+import { RuleSandbox, type RuleRunResult } from './rule-sandbox.ts';
 import { cursorFieldsRead, ruleTrigger } from './rule-context.ts';
 
 export interface SqlDetectorOptions {
@@ -41,44 +41,56 @@ export class SqlDetector implements Detector {
   /**
    * Runs the enabled rules that belong to this trigger: rules over the kernel event views after each
    * kernel batch (so a 5 ms process is caught within the batch window), all others after each scan.
+   * The pass's rules go to the sandbox together (one round trip), each still with its own budget.
    */
   async detect(context: DetectionContext): Promise<DetectionRun> {
-    const findings: Finding[] = [];
-    const outcomes: RuleOutcome[] = [];
+    const due: { rule: Rule; cursor: RuleCursor }[] = [];
     for (const rule of this.#options.rules) {
       if (!rule.enabled || ruleTrigger(rule.sql) !== context.trigger) continue;
       const cursor = context.cursors.get(rule.id) ?? CURSOR_START;
       // An event rule whose views have no new rows since its last run has nothing to see: skipping it
-      // saves a sandbox round trip per rule per pass (most passes bring execs and exits, not
-      // ptrace calls or DNS answers). Its cursor stays where it was, which is still correct.
+      // saves its work in the sandbox (most passes bring execs and exits, not ptrace calls or DNS
+      // answers). Its cursor stays where it was, which is still correct.
       if (context.trigger !== 'scan') {
         const fields = this.#fields.get(rule.id) ?? cursorFieldsRead(rule.sql);
         this.#fields.set(rule.id, fields);
         if (fields.length > 0 && fields.every((f) => (context.heads[f] ?? 0) <= (cursor[f] ?? 0))) continue;
       }
-      const started = performance.now();
-      try {
-        const result = await this.#sandbox.run(rule.sql, {
-          timeoutMs: this.#options.timeoutMs,
-          cursor,
-          maxRows: this.#options.maxRowsPerRule,
-        });
+      due.push({ rule, cursor });
+    }
+    const findings: Finding[] = [];
+    const outcomes: RuleOutcome[] = [];
+    if (due.length === 0) return { findings, outcomes };
+    const started = performance.now();
+    let results: (RuleRunResult | Error)[];
+    try {
+      results = await this.#sandbox.runAll(due.map(({ rule, cursor }) => ({ sql: rule.sql, cursor })), {
+        timeoutMs: this.#options.timeoutMs,
+        maxRows: this.#options.maxRowsPerRule,
+      });
+    } catch (e) {
+      results = due.map(() => e as Error); // no sandbox could start: every rule of the pass failed
+    }
+    due.forEach(({ rule, cursor }, i) => {
+      const result = results[i]!;
+      if (!(result instanceof Error)) {
         for (const row of result.rows) findings.push({ rule, row });
         outcomes.push({
           ruleId: rule.id, status: 'ok', durationMs: result.durationMs, rows: result.rows.length,
           truncated: result.truncated, error: null, cursor: context.heads,
           clearsWhenAbsent: rule.kind === 'state',
         });
-      } catch (e) {
-        const timeout = e instanceof DaemonEyeError && e.code === 'DE_RULE_TIMEOUT';
-        // A failed run keeps the old cursor so the events it missed are seen next time.
-        outcomes.push({
-          ruleId: rule.id, status: timeout ? 'timeout' : 'error', durationMs: performance.now() - started, rows: 0,
-          truncated: false, error: (e as Error).message, cursor,
-          clearsWhenAbsent: rule.kind === 'state',
-        });
+        return;
       }
-    }
+      const timeout = result instanceof DaemonEyeError && result.code === 'DE_RULE_TIMEOUT';
+      // A failed run keeps the old cursor so the events it missed are seen next time.
+      outcomes.push({
+        ruleId: rule.id, status: timeout ? 'timeout' : 'error',
+        durationMs: timeout ? this.#options.timeoutMs : performance.now() - started, rows: 0,
+        truncated: false, error: result.message, cursor,
+        clearsWhenAbsent: rule.kind === 'state',
+      });
+    });
     return { findings, outcomes };
   }
 
