@@ -337,9 +337,10 @@ export class Agent {
   /**
    * After a kernel batch is stored: run the kernel-event rules, at most once per KERNEL_PASS_MS and
    * coalescing the batches that arrive meanwhile (each pass reads every row since the rule's cursor).
-   * Batches come every ~10 ms under load; a pass per batch would spend more on rule round trips
-   * than on the events. 250 ms keeps an alert within about a third of a second of the exec, and
-   * at 2,000 execs a second costs a quarter of the rule passes 100 ms did (bench/kernel.bench.ts).
+   * The store worker commits every 250 ms too (kernel-store-worker.ts), so under load each commit
+   * is followed by its pass at once; an alert comes within about a quarter of a second of the
+   * exec, and at 2,000 execs a second this costs a quarter of the rule passes 100 ms did
+   * (bench/kernel.bench.ts).
    */
   #onKernelBatch(): void {
     if (this.#kernelPassQueued) return;
