@@ -156,8 +156,7 @@ function store(events: readonly KernelEvent[], security: readonly SecurityEvent[
     ancestry: (e) => {
       let chain: string | null = null;
       if (e.kind === 'exec') {
-        const known = tree.ancestry(e.pid);
-        chain = JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(e.ppid));
+        chain = tree.execAncestryJson(e.pid, e.ppid);
       }
       tree.apply(e);
       listeners.observe(e);

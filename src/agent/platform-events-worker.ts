@@ -31,8 +31,7 @@ let close: (() => void) | null = null;
 function ancestry(e: KernelEvent): string | null {
   let chain: string | null = null;
   if (e.kind === 'exec') {
-    const known = tree.ancestry(e.pid);
-    chain = JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(e.ppid));
+    chain = tree.execAncestryJson(e.pid, e.ppid);
   }
   tree.apply(e);
   return chain;

@@ -45,7 +45,7 @@ export function toWire(kind: string, row: Record<string, unknown>, now: number):
 }
 
 const tableExists = (db: Db, name: string) =>
-  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?").get(name) !== undefined; // process_exec is a view (migration 41)
 
 /** Sends what is new; throws when the center did not acknowledge (cursors of acknowledged requests have moved). */
 export async function pushEvents(http: CenterHttp, db: Db, o: EventPushOptions): Promise<EventPushResult> {

@@ -47,3 +47,23 @@ test('a parent cycle in bad data ends the walk instead of looping', () => {
   t.seed([snap(2, 3, 'a', '/a'), snap(3, 2, 'b', '/b')]);
   assert.deepEqual(t.ancestry(2).map((a) => a.pid), [3]);
 });
+
+test('exec ancestry JSON is reused for siblings and follows a parent that exec\'d or a new parent', () => {
+  const tree = new ProcessTree();
+  const ev = { ktimeNs: 1n, tid: 0, uid: 0, gid: 0, euid: 0, cgroupId: 0n, argv: [], argsTruncated: false } as const;
+  tree.apply({ ...ev, kind: 'exec', pid: 100, ppid: 1, comm: 'bash', filename: '/usr/bin/bash' });
+  const slow = (pid: number, ppid: number) => {
+    const known = tree.ancestry(pid);
+    return JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(ppid));
+  };
+  for (const child of [101, 102]) {
+    tree.apply({ ...ev, kind: 'fork', pid: 100, childPid: child, childTid: child, comm: 'bash' });
+    assert.equal(tree.execAncestryJson(child, 100), slow(child, 100));
+  }
+  assert.equal(tree.execAncestryJson(103, 100), slow(103, 100), 'a child the tree has not seen fork');
+  tree.apply({ ...ev, kind: 'exec', pid: 100, ppid: 1, comm: 'python3', filename: '/usr/bin/python3' });
+  const after = tree.execAncestryJson(101, 100);
+  assert.equal(after, slow(101, 100));
+  assert.match(after, /python3/, 'the parent exec\'d: the chain says so');
+  assert.equal(tree.execAncestryJson(104, 0), '[]');
+});

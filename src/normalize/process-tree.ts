@@ -20,11 +20,18 @@ export interface Ancestor {
   readonly exe: string | null;
 }
 
+const MAX_REMEMBERED_CHAINS = 4096;
+
+const sameChain = (a: readonly Ancestor[], b: readonly Ancestor[]) =>
+  a.length === b.length && a.every((x, i) => x.pid === b[i]!.pid && x.name === b[i]!.name && x.exe === b[i]!.exe);
+
 /** Deep enough for sshd → bash → sudo → bash → python → sh; a cycle or a deeper chain is cut. */
 const MAX_DEPTH = 16;
 
 export class ProcessTree {
   readonly #nodes = new Map<number, TreeNode>();
+  /** The last chain written per nearest parent, with its JSON: siblings mostly share a chain. */
+  readonly #json = new Map<number, { chain: Ancestor[]; json: string }>();
 
   get size(): number {
     return this.#nodes.size;
@@ -63,6 +70,24 @@ export class ProcessTree {
     } else if (e.kind === 'exit') {
       this.#nodes.delete(e.pid);
     }
+  }
+
+  /**
+   * The ancestry of a process that just exec'd, as stored with its exec row: its known parents, or
+   * the chain from `ppid` when the tree does not know it yet. As JSON, reused while the chain is
+   * unchanged: at thousands of execs a second from a few parents, serialising the same chain again
+   * for every child was most of the cost of the ancestry.
+   */
+  execAncestryJson(pid: number, ppid: number): string {
+    const known = this.ancestry(pid);
+    const chain = known.length > 0 ? known : this.ancestryOfParent(ppid);
+    const key = chain[0]?.pid ?? 0;
+    const last = this.#json.get(key);
+    if (last !== undefined && sameChain(last.chain, chain)) return last.json;
+    const json = JSON.stringify(chain);
+    if (this.#json.size >= MAX_REMEMBERED_CHAINS) this.#json.clear();
+    this.#json.set(key, { chain, json });
+    return json;
   }
 
   /** The chain starting at `ppid` itself, for a process the tree does not know yet. */

@@ -3,6 +3,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { ConnectionEvent, ForkEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import type { Db } from './open-store.ts';
+import { AncestryChains } from './ancestry-chains.ts';
+
+const CHAIN_COLLECT_MS = 3_600_000;
 
 /** What the store adds to each event from state kept beside the stream (all optional). */
 export interface Enrichment {
@@ -25,11 +28,15 @@ export class KernelEventWriter {
   readonly #exit: Statement;
   readonly #conn: Statement;
   readonly #sec: Statement;
+  readonly #chains: AncestryChains;
+  #lastCollect = Date.now();
   readonly #write: (events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment) => void;
 
   constructor(db: Db) {
-    this.#exec = db.prepare(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
-      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry, cwd, process_start_time, container_id, degraded, executable_mtime)
+    // Into the rows table under the process_exec view, with the chain's id (migration 41).
+    this.#chains = new AncestryChains(db);
+    this.#exec = db.prepare(`INSERT INTO process_exec_rows (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
+      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry_id, cwd, process_start_time, container_id, degraded, executable_mtime)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#fork = db.prepare(`INSERT INTO process_fork (time, ktime_ns, parent_pid, child_pid, child_tid, user_id, comm)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -41,14 +48,21 @@ export class KernelEventWriter {
     this.#sec = db.prepare(`INSERT INTO process_security_events (time, ktime_ns, op, pid, tid, ppid, user_id, comm, cgroup_id,
       target_pid, arg0, arg1, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#write = db.transaction((events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment) => {
+      // Chains whose exec rows retention removed are dropped about once an hour, by this writer,
+      // because it holds the cache of chain ids (ancestry-chains.ts).
+      if (Date.now() - this.#lastCollect > CHAIN_COLLECT_MS) {
+        this.#lastCollect = Date.now();
+        this.#chains.collect();
+      }
       for (const e of events) {
         const time = toEpochMs(e.ktimeNs);
         const ancestry = enrich.ancestry?.(e) ?? null;
         if (e.kind === 'exec') {
-          this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
-            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry, e.cwd ?? null,
+          const { lastInsertRowid } = this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
+            JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry === null ? null : this.#chains.idOf(ancestry), e.cwd ?? null,
             e.startNs === undefined || e.startNs === 0n ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null, e.degraded === true ? 1 : 0,
             e.exeMtimeSec ? e.exeMtimeSec * 1000 : null);
+          if (ancestry !== null) this.#chains.used(ancestry, Number(lastInsertRowid));
         } else if (e.kind === 'fork') {
           if (enrich.storeFork?.(e) !== false) this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {

@@ -4,7 +4,8 @@
 // pressure, oldest first alongside the scans. Alerts and the audit ledger are evidence: never here.
 import type { Db } from './open-store.ts';
 
-const KERNEL_TABLES = ['process_exec', 'process_fork', 'process_exit', 'network_connections', 'process_security_events'] as const;
+// process_exec is a view since migration 41: its rows are in process_exec_rows.
+const KERNEL_TABLES = ['process_exec_rows', 'process_fork', 'process_exit', 'network_connections', 'process_security_events'] as const;
 /** Tables decoded from packets, with the column their age is read from: trimmed like kernel events. */
 const NETWORK_TABLES = [['network_flows', 'start_time'], ['dns_queries', 'time'], ['tls_handshakes', 'time'], ['http_requests', 'time']] as const;
 
