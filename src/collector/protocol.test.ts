@@ -13,6 +13,23 @@ test('frames survive any split of the byte stream', () => {
   }
 });
 
+test('frames read through one reused buffer (a socket read buffer) decode intact at any split', () => {
+  const payloads = [Buffer.alloc(5000, 1), Buffer.alloc(3, 2), Buffer.alloc(20_000, 3)];
+  const stream = Buffer.concat(payloads.map((p) => encodeFrame(FrameType.BATCH, p)));
+  for (const step of [1, 7, 4096, 9000]) {
+    const d = new FrameDecoder();
+    const reused = Buffer.alloc(step);
+    const got = [];
+    for (let i = 0; i < stream.length; i += step) {
+      const n = stream.copy(reused, 0, i, i + step);
+      got.push(...d.push(reused.subarray(0, n), true));
+      reused.fill(0xee); // the next read overwrites it
+    }
+    assert.deepEqual(got.map((f) => f.payload), payloads, `step ${step}`);
+    assert.equal(d.counters.checksum_errors, 0);
+  }
+});
+
 test('a corrupted frame is dropped and counted; the next one still decodes', () => {
   const bad = encodeFrame(FrameType.BATCH, Buffer.from('records'));
   bad[12] = bad[12]! ^ 0xff;

@@ -86,8 +86,12 @@ export class FrameDecoder {
   #chunks: Buffer[] = [];
   #queued = 0;
 
-  /** Returns the complete, intact frames in `chunk`; throws on a length no collector can send. */
-  push(chunk: Buffer): Frame[] {
+  /**
+   * Returns the complete, intact frames in `chunk`; throws on a length no collector can send.
+   * `borrowed`: the chunk's memory is reused after this call (a socket's read buffer), so the part
+   * of it that starts the next frame is copied before returning.
+   */
+  push(chunk: Buffer, borrowed = false): Frame[] {
     if (chunk.length > 0) {
       this.#chunks.push(chunk);
       this.#queued += chunk.length;
@@ -122,6 +126,7 @@ export class FrameDecoder {
       this.counters.frames++;
       frames.push({ type, payload: Buffer.from(own.buffer) });
     }
+    if (borrowed && this.#chunks.length > 0) this.#chunks = this.#chunks.map((c) => (c.buffer === chunk.buffer ? Buffer.from(c) : c));
     return frames;
   }
 

@@ -57,7 +57,7 @@ test('exec ancestry JSON is reused for siblings and follows a parent that exec\'
     return JSON.stringify(known.length > 0 ? known : tree.ancestryOfParent(ppid));
   };
   for (const child of [101, 102]) {
-    tree.apply({ ...ev, kind: 'fork', pid: 100, childPid: child, childTid: child, comm: 'bash' });
+    tree.apply({ ...ev, kind: 'fork', pid: 100, ppid: 1, childPid: child, childTid: child, comm: 'bash' });
     assert.equal(tree.execAncestryJson(child, 100), slow(child, 100));
   }
   assert.equal(tree.execAncestryJson(103, 100), slow(103, 100), 'a child the tree has not seen fork');
