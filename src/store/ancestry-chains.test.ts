@@ -66,3 +66,16 @@ test('collection keeps every chain a remaining row uses and drops the ones whose
   db.prepare('DELETE FROM process_exec_rows').run();
   assert.equal(chains.collect(), 2, 'an empty table uses no chain');
 });
+
+test('a batch that fails is rolled back whole, and the next batch neither repeats its rows nor points at its chains', () => {
+  const db = openMemoryStore();
+  db.exec(`CREATE TRIGGER boom BEFORE INSERT ON process_exit WHEN NEW.pid = 666 BEGIN SELECT RAISE(ABORT, 'disk full, say'); END`);
+  const writer = new KernelEventWriter(db);
+  const exit = (pid: number): KernelEvent => ({ kind: 'exit', ktimeNs: 1n, pid, tid: pid, ppid: 5, uid: 0, gid: 0, euid: 0, cgroupId: 1n, comm: 'x', exitCode: 0, signal: 0 });
+  const ancestry = (e: KernelEvent) => (e.kind === 'exec' ? chainOf(e.ppid) : null);
+  assert.throws(() => writer.write([exec(30, 9), exit(666)], () => 0, { ancestry }), /disk full/);
+  assert.equal(db.prepare('SELECT count(*) FROM process_exec').pluck().get(), 0);
+  writer.write([exec(31, 9), exit(31)], () => 0, { ancestry });
+  assert.deepEqual(db.prepare('SELECT pid, ancestry FROM process_exec').all(), [{ pid: 31, ancestry: chainOf(9) }]);
+  assert.deepEqual(db.prepare('SELECT pid FROM process_exit').pluck().all(), [31]);
+});

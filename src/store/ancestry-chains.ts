@@ -48,6 +48,11 @@ export class AncestryChains {
     known.lastWritten = execId;
   }
 
+  /** Forgets the cached ids: the transaction that stored some of them was rolled back. */
+  forget(): void {
+    this.#ids.clear();
+  }
+
   /**
    * Deletes the chains no exec row can still use: every row that used a chain has an id at most
    * TOUCH_EVERY_ROWS past its `last_exec_id`, so a chain whose mark is that far below the oldest

@@ -4,6 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import type { ConnectionEvent, ForkEvent, KernelEvent, SecurityEvent } from '../normalize/kernel-event.ts';
 import type { Db } from './open-store.ts';
 import { AncestryChains } from './ancestry-chains.ts';
+import { BatchedInsert } from './batched-insert.ts';
 
 const CHAIN_COLLECT_MS = 3_600_000;
 
@@ -23,9 +24,11 @@ export interface Enrichment {
 }
 
 export class KernelEventWriter {
-  readonly #exec: Statement;
+  readonly #exec: BatchedInsert;
+  /** The chain of each exec row queued in #exec, in order: its id is known once the row is in. */
+  #execChains: (string | null)[] = [];
   readonly #fork: Statement;
-  readonly #exit: Statement;
+  readonly #exit: BatchedInsert;
   readonly #conn: Statement;
   readonly #sec: Statement;
   readonly #chains: AncestryChains;
@@ -35,13 +38,18 @@ export class KernelEventWriter {
   constructor(db: Db) {
     // Into the rows table under the process_exec view, with the chain's id (migration 41).
     this.#chains = new AncestryChains(db);
-    this.#exec = db.prepare(`INSERT INTO process_exec_rows (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
-      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry_id, cwd, process_start_time, container_id, degraded, executable_mtime)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#exec = new BatchedInsert(db, `INSERT INTO process_exec_rows (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id,
+      cgroup_id, comm, filename, argv, command_line, args_truncated, ancestry_id, cwd, process_start_time, container_id, degraded, executable_mtime)`,
+    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (firstId, rows) => {
+      for (let i = 0; i < rows; i++) {
+        const chain = this.#execChains[i]!;
+        if (chain !== null) this.#chains.used(chain, firstId + i);
+      }
+      this.#execChains = this.#execChains.slice(rows);
+    });
     this.#fork = db.prepare(`INSERT INTO process_fork (time, ktime_ns, parent_pid, child_pid, child_tid, user_id, comm)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    this.#exit = db.prepare(`INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#exit = new BatchedInsert(db, 'INSERT INTO process_exit (time, ktime_ns, pid, ppid, user_id, comm, exit_code, signal)', '(?, ?, ?, ?, ?, ?, ?, ?)');
     this.#conn = db.prepare(`INSERT INTO network_connections (time, ktime_ns, event, pid, tid, ppid, user_id, comm, cgroup_id,
       family, protocol, local_address, local_port, remote_address, remote_port, container_id, attribution)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'tcp', ?, ?, ?, ?, ?, ?)`);
@@ -58,11 +66,11 @@ export class KernelEventWriter {
         const time = toEpochMs(e.ktimeNs);
         const ancestry = enrich.ancestry?.(e) ?? null;
         if (e.kind === 'exec') {
-          const { lastInsertRowid } = this.#exec.run(time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
+          this.#execChains.push(ancestry);
+          this.#exec.add([time, e.ktimeNs, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.cgroupId, e.comm, e.filename,
             JSON.stringify(e.argv), e.argv.join(' '), e.argsTruncated ? 1 : 0, ancestry === null ? null : this.#chains.idOf(ancestry), e.cwd ?? null,
             e.startNs === undefined || e.startNs === 0n ? null : toEpochMs(e.startNs), enrich.containerId?.(e.cgroupId) ?? null, e.degraded === true ? 1 : 0,
-            e.exeMtimeSec ? e.exeMtimeSec * 1000 : null);
-          if (ancestry !== null) this.#chains.used(ancestry, Number(lastInsertRowid));
+            e.exeMtimeSec ? e.exeMtimeSec * 1000 : null]);
         } else if (e.kind === 'fork') {
           if (enrich.storeFork?.(e) !== false) this.#fork.run(time, e.ktimeNs, e.pid, e.childPid, e.childTid, e.uid, e.comm);
         } else if (e.kind === 'connection') {
@@ -73,9 +81,11 @@ export class KernelEventWriter {
             owner?.comm ?? e.comm, e.cgroupId, e.family, e.localAddress, e.localPort, e.remoteAddress, e.remotePort,
             enrich.containerId?.(e.cgroupId) ?? null, attribution);
         } else {
-          this.#exit.run(time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal);
+          this.#exit.add([time, e.ktimeNs, e.pid, e.ppid, e.uid, e.comm, e.exitCode, e.signal]);
         }
       }
+      this.#exec.flush();
+      this.#exit.flush();
     });
   }
 
@@ -107,6 +117,16 @@ export class KernelEventWriter {
    * `enrich` adds what the stream alone does not carry (ancestry, container, accept owner).
    */
   write(events: readonly KernelEvent[], toEpochMs: (ktimeNs: bigint) => number, enrich: Enrichment = {}): void {
-    if (events.length > 0) this.#write(events, toEpochMs, enrich);
+    if (events.length === 0) return;
+    try {
+      this.#write(events, toEpochMs, enrich);
+    } catch (e) {
+      // Rolled back: nothing queued or cached from it may leak into the next transaction.
+      this.#exec.discard();
+      this.#exit.discard();
+      this.#execChains = [];
+      this.#chains.forget();
+      throw e;
+    }
   }
 }
