@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "daemoneye_bpf",
-      "sources": ["src/addon.c", "src/proc-connector.c"],
+      "sources": ["src/addon.c", "src/proc-connector.c", "src/sink.c"],
       "include_dirs": ["bpf", "build/gen", "common"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       # Debian's libbpf1/libelf1/zlib1g, linked dynamically so security updates apply.

@@ -40,6 +40,7 @@
 #include "records.h"
 #include "process.skel.h"
 #include "proc-connector.h"
+#include "sink.h"
 
 #define DEFAULT_RING_BYTES (8u << 20)
 #define DEFAULT_BATCH_MS 10u
@@ -74,6 +75,7 @@ static struct {
 	bool open;
 	void *replacement; /* bytes of ebpf_program_path, when one replaces the embedded object */
 	int nl_fd;         /* the netlink process connector (fallback layer), or -1 */
+	bool forward;      /* batches go straight to the agent's socket (sink.c), not to JS */
 	uint32_t nl_max_args;
 	atomic_ullong nl_overruns;
 } S = { .nl_fd = -1 };
@@ -165,6 +167,16 @@ static void flush(void)
 
 	if (!b || b->len == 0)
 		return;
+	if (S.forward) {
+		/* Sent or queued as one BATCH frame; the buffer is reused for the next batch. */
+		if (sink_offer(SINK_FRAME_BATCH, b->data, b->len))
+			atomic_fetch_add(&S.batches, 1);
+		else
+			atomic_fetch_add(&S.user_drops, b->records);
+		b->len = 0;
+		b->records = 0;
+		return;
+	}
 	for (;;) {
 		st = napi_call_threadsafe_function(S.tsfn, b, napi_tsfn_nonblocking);
 		if (st == napi_ok)
@@ -213,8 +225,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Frames the agent's socket could not take yet: retry soon rather than after a whole window. */
+static int poll_ms(bool backlog)
+{
+	return backlog ? 2 : (int)S.batch_ms;
+}
+
 static void *drain(void *arg)
 {
+	bool backlog = false;
+
 	(void)arg;
 	S.cur = new_batch();
 	while (!atomic_load(&S.stop)) {
@@ -223,7 +243,7 @@ static void *drain(void *arg)
 		 * the ring), so poll on the batch window: a record waits at most one window,
 		 * and a quiet system costs one cheap wakeup per window.
 		 */
-		int err = ring_buffer__poll(S.rb, (int)S.batch_ms);
+		int err = ring_buffer__poll(S.rb, poll_ms(backlog));
 
 		/* poll() consumes only after a wakeup; the silent records need an explicit pass. */
 		if (err >= 0)
@@ -233,6 +253,7 @@ static void *drain(void *arg)
 			break;
 		if (S.cur && S.cur->len && ms_since(&S.batch_start) >= S.batch_ms)
 			flush();
+		backlog = S.forward && sink_pump();
 	}
 	/* Deliver what the kernel already handed us before the tsfn goes away. */
 	ring_buffer__consume(S.rb);
@@ -252,6 +273,7 @@ static void *drain_netlink(void *arg)
 {
 	struct pollfd pfd = { .fd = S.nl_fd, .events = POLLIN };
 	struct pc_state *st = calloc(1, sizeof(*st));
+	bool backlog = false;
 
 	(void)arg;
 	if (!st)
@@ -260,7 +282,7 @@ static void *drain_netlink(void *arg)
 	S.cur = new_batch();
 	while (!atomic_load(&S.stop)) {
 		/* Queued execs are due within a millisecond: wake for them, else wait a whole window. */
-		int ready = poll(&pfd, 1, pc_pending(st) ? 1 : (int)S.batch_ms);
+		int ready = poll(&pfd, 1, pc_pending(st) ? 1 : poll_ms(backlog));
 
 		if (ready > 0) {
 			int err = pc_handle(S.nl_fd, st, nl_emit, NULL);
@@ -275,6 +297,7 @@ static void *drain_netlink(void *arg)
 		pc_tick(st, nl_emit, NULL);
 		if (S.cur && S.cur->len && ms_since(&S.batch_start) >= S.batch_ms)
 			flush();
+		backlog = S.forward && sink_pump();
 	}
 	pc_tick(st, nl_emit, NULL);
 	flush();
@@ -285,6 +308,17 @@ static void *drain_netlink(void *arg)
 }
 
 /* ---------- helpers for options ---------- */
+
+static bool get_bool(napi_env env, napi_value obj, const char *key)
+{
+	bool has = false, out = false;
+	napi_value v;
+
+	if (!obj || napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+		return false;
+	napi_get_named_property(env, obj, key, &v);
+	return napi_get_value_bool(env, v, &out) == napi_ok && out;
+}
 
 static bool get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
 {
@@ -453,6 +487,8 @@ static void teardown(void)
 		atomic_store(&S.stop, true);
 		pthread_join(S.thread, NULL);
 		S.thread_started = false;
+		if (S.forward)
+			sink_pump(); /* the last batch, if the agent's socket takes it */
 	}
 	if (S.tsfn) {
 		napi_release_threadsafe_function(S.tsfn, napi_tsfn_release);
@@ -532,6 +568,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	bool has_options = false;
 	uint32_t ring_bytes = DEFAULT_RING_BYTES, max_args = DE_ARGS_DEFAULT;
 	uint32_t batch_ms = DEFAULT_BATCH_MS, self_pid = (uint32_t)getpid();
+	bool forward = false;
 	static char program_path[4096];
 	struct bpf_program *prog;
 	int err, attached = 0;
@@ -545,6 +582,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 		get_u32(env, argv[0], "maxArgsBytes", &max_args);
 		get_u32(env, argv[0], "batchMs", &batch_ms);
 		get_u32(env, argv[0], "selfPid", &self_pid);
+		forward = get_bool(env, argv[0], "forwardToSink");
 	}
 	/* The kernel requires a power-of-two multiple of the page size. */
 	if (ring_bytes < (uint32_t)page || (ring_bytes & (ring_bytes - 1)))
@@ -560,6 +598,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	memset(&S, 0, sizeof(S));
 	S.nl_fd = -1;
 	S.batch_ms = batch_ms;
+	S.forward = forward;
 
 	if (t0 == napi_object && get_path(env, argv[0], "programPath", program_path, sizeof(program_path))) {
 		/*
@@ -728,6 +767,7 @@ static napi_value js_open_proc_connector(napi_env env, napi_callback_info info)
 	napi_value argv[2], name, result;
 	bool has_options = false;
 	uint32_t batch_ms = DEFAULT_BATCH_MS, max_args = DE_ARGS_DEFAULT;
+	bool forward = false;
 	char err[256];
 	int fd;
 
@@ -736,6 +776,7 @@ static napi_value js_open_proc_connector(napi_env env, napi_callback_info info)
 	if (has_options) {
 		get_u32(env, argv[0], "batchMs", &batch_ms);
 		get_u32(env, argv[0], "maxArgsBytes", &max_args);
+		forward = get_bool(env, argv[0], "forwardToSink");
 	}
 	if (max_args > DE_ARGS_CAP)
 		return throw_code(env, "DE_BPF_ARGS", "maxArgsBytes must be <= %d, got %u", DE_ARGS_CAP, max_args);
@@ -746,6 +787,7 @@ static napi_value js_open_proc_connector(napi_env env, napi_callback_info info)
 	S.nl_fd = fd;
 	S.nl_max_args = max_args;
 	S.batch_ms = batch_ms ? batch_ms : 1;
+	S.forward = forward;
 	NAPI_CALL(env, napi_create_string_utf8(env, "daemoneye_bpf.netlink", NAPI_AUTO_LENGTH, &name));
 	if (napi_create_threadsafe_function(env, argv[1], NULL, name, TSFN_QUEUE_MAX, 1, NULL, NULL, NULL,
 					    call_js, &S.tsfn) != napi_ok) {
@@ -924,6 +966,63 @@ static napi_value js_boottime_ns(napi_env env, napi_callback_info info)
 	return v;
 }
 
+/* ---------- the agent's socket (sink.c) ---------- */
+
+/* attachSink(fd): the accepted agent socket, after its HELLO went out; batches are written to it from now on. */
+static napi_value js_attach_sink(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], undef;
+	int32_t fd = -1;
+
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
+		return throw_code(env, "DE_BPF_ARGS", "attachSink(fd) needs the agent socket's file descriptor");
+	sink_attach(fd);
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+static napi_value js_detach_sink(napi_env env, napi_callback_info info)
+{
+	napi_value undef;
+
+	(void)info;
+	sink_detach();
+	napi_get_undefined(env, &undef);
+	return undef;
+}
+
+/* sendFrame(buffer): an encoded frame (STATS) into the same ordered stream as the batches. */
+static napi_value js_send_frame(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1, len = 0;
+	napi_value argv[1], out;
+	void *data = NULL;
+
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok)
+		return throw_code(env, "DE_BPF_ARGS", "sendFrame(buffer) needs an encoded frame");
+	NAPI_CALL(env, napi_get_boolean(env, sink_offer_encoded(data, len), &out));
+	return out;
+}
+
+static napi_value js_sink_stats(napi_env env, napi_callback_info info)
+{
+	struct sink_stats s;
+	napi_value o;
+
+	(void)info;
+	sink_get_stats(&s);
+	NAPI_CALL(env, napi_create_object(env, &o));
+	napi_set_named_property(env, o, "framesSent", u64num(env, s.frames_sent));
+	napi_set_named_property(env, o, "bytesSent", u64num(env, s.bytes_sent));
+	napi_set_named_property(env, o, "framesDropped", u64num(env, s.frames_dropped));
+	napi_set_named_property(env, o, "queuedBytes", u64num(env, s.queued_bytes));
+	napi_set_named_property(env, o, "clients", u64num(env, s.clients));
+	return o;
+}
+
 static void on_env_exit(void *arg)
 {
 	(void)arg;
@@ -941,8 +1040,14 @@ NAPI_MODULE_INIT()
 		{ "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },
 		{ "boottimeNs", NULL, js_boottime_ns, NULL, NULL, NULL, napi_default, NULL },
+		{ "attachSink", NULL, js_attach_sink, NULL, NULL, NULL, napi_default, NULL },
+		{ "detachSink", NULL, js_detach_sink, NULL, NULL, NULL, napi_default, NULL },
+		{ "sendFrame", NULL, js_send_frame, NULL, NULL, NULL, napi_default, NULL },
+		{ "sinkStats", NULL, js_sink_stats, NULL, NULL, NULL, napi_default, NULL },
 	};
 
+	/* As the JS queue held: 64 MiB of frames for an agent that is slow or (re)connecting. */
+	sink_init(64u << 20);
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	napi_add_env_cleanup_hook(env, on_env_exit, NULL);
 	return exports;

@@ -6,8 +6,21 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame, encodePacketsFrame, FrameType, helloFrame, type ClockAnchor, type SensorLayer } from './protocol.ts';
 
+/**
+ * Where frames go when the addon writes batches itself (native/src/sink.c): the server then only
+ * accepts the agent, sends HELLO, and hands the socket over.
+ */
+export interface NativeSink {
+  attachSink(fd: number): void;
+  detachSink(): void;
+  sendFrame(frame: Buffer): boolean;
+  sinkStats(): { framesSent: number; bytesSent: number; framesDropped: number; clients: number };
+}
+
 export interface CollectorServerOptions {
   readonly socketPath: string;
+  /** Batches are written by the addon's drain thread (offer() is then unused). */
+  readonly nativeSink?: NativeSink;
   /** Bytes of batches held for the agent at most (default 64 MiB). */
   readonly maxQueuedBytes?: number;
   /** Read at each connection: the agent converts kernel times with it. */
@@ -81,10 +94,18 @@ export class CollectorServer {
   }
 
   sendStats(stats: Record<string, number>): void {
+    const sink = this.#options.nativeSink;
+    if (sink !== undefined) {
+      const s = sink.sinkStats();
+      const counters = { batches_sent: s.framesSent, bytes_sent: s.bytesSent, batches_dropped: s.framesDropped, clients: s.clients };
+      sink.sendFrame(encodeFrame(FrameType.STATS, Buffer.from(JSON.stringify({ ...stats, ...counters }))));
+      return;
+    }
     if (this.#client !== null) this.#client.write(encodeFrame(FrameType.STATS, Buffer.from(JSON.stringify({ ...stats, ...this.counters }))));
   }
 
   async close(): Promise<void> {
+    this.#options.nativeSink?.detachSink();
     this.#client?.destroy();
     const server = this.#server;
     this.#server = null;
@@ -94,15 +115,28 @@ export class CollectorServer {
 
   #accept(socket: Socket): void {
     // One agent at a time: a second connection replaces the first (an agent restarted).
+    this.#options.nativeSink?.detachSink();
     this.#client?.destroy();
     this.#client = socket;
     this.counters.clients++;
     socket.on('error', () => {});
     socket.on('close', () => {
-      if (this.#client === socket) this.#client = null;
+      if (this.#client !== socket) return;
+      this.#client = null;
+      this.#options.nativeSink?.detachSink();
     });
+    const hello = helloFrame(process.pid, this.#options.clock?.(), this.sensor);
+    const sink = this.#options.nativeSink;
+    if (sink !== undefined) {
+      // The addon writes from here on: only once HELLO is out, so it is the stream's first frame.
+      socket.write(hello, (e) => {
+        const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+        if (e == null && this.#client === socket && typeof fd === 'number' && fd >= 0) sink.attachSink(fd);
+      });
+      return;
+    }
     socket.on('drain', () => this.#flush());
-    socket.write(helloFrame(process.pid, this.#options.clock?.(), this.sensor));
+    socket.write(hello);
     this.#flush();
   }
 

@@ -36,9 +36,11 @@ Examples:
         throw new DaemonEyeError('DE_BPF_LOAD', 'the collector must run as root to load eBPF programs', { hint: 'run it with sudo, or run `daemoneye run` as root' });
       }
       const addon = loadBpfAddon();
+      // The addon's drain thread writes batches to the agent's socket itself (native/src/sink.c).
       const server = new CollectorServer({
         socketPath: opts.socket ?? collectorSocketPath(ctx.dataDir),
         clock: () => ({ boottimeNs: addon.boottimeNs(), wallMs: Date.now() }),
+        nativeSink: addon,
       });
       const k = ctx.config.enterprise.kernel_monitoring;
       const ignorePids = (opts.ignorePid ?? []).map((p) => {
@@ -50,7 +52,7 @@ Examples:
       const options = {
         ...sensorOptions(k, { selfPid: process.pid, ignorePids }),
         ringBytes: Number(opts.ringMb ?? k.ring_buffer_mb) * 1024 * 1024, batchMs: Number(opts.batchMs ?? k.batch_window_ms),
-        maxArgsBytes: Number(opts.maxArgsBytes ?? k.max_args_bytes),
+        maxArgsBytes: Number(opts.maxArgsBytes ?? k.max_args_bytes), forwardToSink: true,
         ...(opts.program === undefined ? {} : { programPath: opts.program }),
       };
       // The sensor opens before the socket listens, so the HELLO an agent gets names the layer really serving.

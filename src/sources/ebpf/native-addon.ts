@@ -28,6 +28,21 @@ export interface OpenOptions {
   readonly ignoreComms?: readonly string[];
   /** A replacement BPF object built from this tree's native/bpf sources (ebpf_program_path). */
   readonly programPath?: string;
+  /**
+   * Batches go from the drain thread straight to the agent's socket (attachSink) as BATCH frames,
+   * never to onBatch: the collector's JavaScript thread then does not wake per batch.
+   */
+  readonly forwardToSink?: boolean;
+}
+
+export interface SinkStats {
+  readonly framesSent: number;
+  readonly bytesSent: number;
+  /** Frames dropped because the agent was absent or slow past the 64 MiB queue. */
+  readonly framesDropped: number;
+  readonly queuedBytes: number;
+  /** Agent connections attached so far. */
+  readonly clients: number;
 }
 
 export interface ProgramStatus {
@@ -82,13 +97,20 @@ export interface BpfAddon {
    * (fork, exec, exit; exec details read from /proc, flagged degraded). Same batches, stats, close().
    * Throws DE_BPF_LOAD when the connector is unavailable (no CAP_NET_ADMIN, no CONFIG_PROC_EVENTS).
    */
-  openProcConnector(options: Pick<OpenOptions, 'batchMs' | 'maxArgsBytes'>, onBatch: (batch: Buffer) => void): { layer: 'netlink' };
+  openProcConnector(options: Pick<OpenOptions, 'batchMs' | 'maxArgsBytes' | 'forwardToSink'>, onBatch: (batch: Buffer) => void): { layer: 'netlink' };
   stats(): SensorStats;
   /** Detaches, drains what is already in the ring, stops the worker thread. Safe to call twice. */
   close(): void;
   layout(): NativeLayout;
   /** CLOCK_BOOTTIME in ns, the clock of ktime_ns. */
   boottimeNs(): bigint;
+  /** The agent's connected socket (its HELLO already sent): forwarded batches are written to it. */
+  attachSink(fd: number): void;
+  /** The agent went away: frames queue (bounded) for the next one. */
+  detachSink(): void;
+  /** An encoded frame (STATS) in order with the batches; false when the queue dropped it. */
+  sendFrame(frame: Buffer): boolean;
+  sinkStats(): SinkStats;
 }
 
 // src/sources/ebpf -> package root, both from src/ and from dist/ (same depth).
