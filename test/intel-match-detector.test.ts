@@ -15,8 +15,11 @@ import { IntelDetector, indicatorSeverity } from '../src/intel/match/intel-detec
 /** Inserts a row, filling NOT NULL columns the test does not care about with 0 or ''. */
 function insert(db: Db, table: string, values: Record<string, unknown>): number {
   const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; notnull: number; dflt_value: unknown; pk: number }[];
+  // process_exec is a view (migration 41), which reports no NOT NULL: its rows table knows them.
+  const rowsTable = new Map((db.prepare(`PRAGMA table_info(${table}_rows)`).all() as typeof cols).map((c) => [c.name, c]));
   const row: Record<string, unknown> = {};
-  for (const c of cols) {
+  for (const view of cols) {
+    const c = rowsTable.get(view.name) ?? view;
     if (c.name in values) row[c.name] = values[c.name];
     else if (c.notnull === 1 && c.dflt_value === null && c.pk === 0) row[c.name] = c.type === 'TEXT' ? '' : 0;
   }
