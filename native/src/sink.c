@@ -45,6 +45,18 @@ void sink_init(size_t max_queued)
 	pthread_mutex_unlock(&K.lock);
 }
 
+/* Called with the lock held: frees the frame at the head of the queue. */
+static void pop_head(void)
+{
+	struct frame *f = K.head;
+
+	K.head = f->next;
+	if (!K.head)
+		K.tail = NULL;
+	K.queued -= f->len;
+	free(f);
+}
+
 /* Called with the lock held. */
 static void drop_sink(void)
 {
@@ -53,14 +65,8 @@ static void drop_sink(void)
 	K.fd = -1;
 	/* The rest of a half-written frame would put the next agent's stream out of step. */
 	if (K.head && (K.head->off > 0 || K.head->started)) {
-		struct frame *f = K.head;
-
-		K.head = f->next;
-		if (!K.head)
-			K.tail = NULL;
-		K.queued -= f->len;
+		pop_head();
 		K.stats.frames_dropped++;
-		free(f);
 	}
 }
 
@@ -82,12 +88,8 @@ static void pump_locked(void)
 		K.stats.bytes_sent += (uint64_t)n;
 		if (f->off < f->len)
 			return;
-		K.head = f->next;
-		if (!K.head)
-			K.tail = NULL;
-		K.queued -= f->len;
+		pop_head();
 		K.stats.frames_sent++;
-		free(f);
 	}
 }
 
@@ -241,13 +243,7 @@ void sink_close(void)
 	if (K.fd >= 0)
 		close(K.fd);
 	K.fd = -1;
-	while (K.head) {
-		struct frame *f = K.head;
-
-		K.head = f->next;
-		free(f);
-	}
-	K.tail = NULL;
-	K.queued = 0;
+	while (K.head)
+		pop_head();
 	pthread_mutex_unlock(&K.lock);
 }

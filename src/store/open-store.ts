@@ -32,6 +32,9 @@ export function openStoreForWriting(path: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Whichever connection commits past the mark runs the checkpoint: at the default 1,000 pages the
+    // main thread ran the kernel writer's checkpoints ten times as often as that writer would
+    // (src/agent/kernel-store-worker.ts sets the same 10,000).
     db.pragma('wal_autocheckpoint = 10000');
     if (schemaVersion(db) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     migrate(db, path);

@@ -1,6 +1,7 @@
 // The agent's side of the rule sandbox: runs the rules of a pass in a child process, each with its
 // own time budget. All rules go in one request and come back one reply per rule (one round trip a
-// pass instead of one per rule: at four kernel passes a second that was most of the sandbox's cost).
+// pass instead of one per rule: at four kernel passes a second, those round trips were a third of
+// the agent's main thread).
 // When a rule overruns, the child is killed (SIGKILL: SQLite cannot be interrupted from here), that
 // rule is reported as timed out, and a fresh child runs the rules after it.
 import { fork, type ChildProcess } from 'node:child_process';
