@@ -3,13 +3,14 @@
 // stuck in SQLite ignores terminate(), but a process can always be killed (docs/adr/0002).
 import Database from 'better-sqlite3';
 import { createRuleContext } from './rule-context.ts';
-import type { SandboxJob, SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
+import type { SandboxReply, SandboxRequest, WireJob } from './sandbox-protocol.ts';
 import type { RuleCursor } from '../detector.ts';
 
 let db: Database.Database | null = null;
 let setCursor: ((cursor: RuleCursor) => void) | null = null;
 let lastCursor: RuleCursor | null = null;
-const statements = new Map<string, Database.Statement>();
+/** Prepared statements by the key the agent gave them (WireJob). */
+const statements = new Map<number, Database.Statement>();
 
 function reply(message: SandboxReply): void {
   // The agent may be gone (it stopped mid-pass): a reply with nobody to read it ends this process
@@ -31,15 +32,17 @@ function open(path: string): void {
 
 const sameCursor = (a: RuleCursor, b: RuleCursor) => (Object.keys(a) as (keyof RuleCursor)[]).every((k) => a[k] === b[k]);
 
-function runOne(job: SandboxJob, maxRows: number): { rows: Record<string, unknown>[]; truncated: boolean; durationMs: number } {
+function runOne(job: WireJob, maxRows: number): { rows: Record<string, unknown>[]; truncated: boolean; durationMs: number } {
   if (db === null || setCursor === null) throw new Error('sandbox has no database open');
-  let stmt = statements.get(job.sql);
-  if (stmt === undefined) {
+  let stmt = statements.get(job.key);
+  if (job.sql !== undefined) {
+    statements.delete(job.key);
     stmt = db.prepare(job.sql);
     // Defence in depth: the parent validated the rule, and the connection is read-only anyway.
     if (!stmt.readonly || !stmt.reader) throw new Error('statement is not a read-only SELECT');
-    statements.set(job.sql, stmt);
+    statements.set(job.key, stmt);
   }
+  if (stmt === undefined) throw new Error(`no statement ${job.key} prepared in this sandbox`);
   // Rules of one pass mostly share a cursor: rewriting the cursor row for each would be wasted work.
   if (lastCursor === null || !sameCursor(lastCursor, job.cursor)) {
     setCursor(job.cursor);

@@ -6,7 +6,7 @@
 // rule is reported as timed out, and a fresh child runs the rules after it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import type { SandboxJob, SandboxReply, SandboxRequest } from './sandbox-protocol.ts';
+import type { SandboxJob, SandboxReply, SandboxRequest, WireJob } from './sandbox-protocol.ts';
 import type { RuleCursor } from '../detector.ts';
 
 const CHILD = new URL(`./rule-runner-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -31,6 +31,9 @@ export class RuleSandbox {
   #child: ChildProcess | null = null;
   #pending: ((reply: SandboxReply | Error) => void) | null = null;
   #seq = 0;
+  /** A key per distinct SQL text, and the keys the current child has prepared (see WireJob). */
+  readonly #keys = new Map<string, number>();
+  readonly #prepared = new Set<number>();
   /** How many times a child was killed for overrunning: exported as a counter. */
   killed = 0;
 
@@ -43,6 +46,7 @@ export class RuleSandbox {
   async useDatabase(path: string): Promise<void> {
     this.#dbPath = path;
     if (this.#child === null) return;
+    this.#prepared.clear(); // the child drops its statements with the old database
     const opened = await this.#request({ type: 'open', path }, 10_000);
     if (opened.type === 'error') throw new DaemonEyeError('DE_STORE_OPEN', `rule sandbox cannot open ${path}: ${opened.message}`);
   }
@@ -106,6 +110,7 @@ export class RuleSandbox {
       execArgv: [...process.execArgv, '--max-semi-space-size=1'],
     });
     this.#child = child;
+    this.#prepared.clear();
     // A child we already gave up on (killed at its budget) may still report: ignore it.
     child.on('message', (m: SandboxReply) => {
       if (this.#child === child) this.#settle(m);
@@ -130,6 +135,11 @@ export class RuleSandbox {
   #runBatch(jobs: readonly SandboxJob[], options: { timeoutMs: number; maxRows: number }, results: (RuleRunResult | DaemonEyeError)[]): Promise<DaemonEyeError | null> {
     const id = String(++this.#seq);
     const first = results.length;
+    const wire = jobs.map((j): WireJob => {
+      let key = this.#keys.get(j.sql);
+      if (key === undefined) this.#keys.set(j.sql, (key = this.#keys.size + 1));
+      return this.#prepared.has(key) ? { key, cursor: j.cursor } : { key, sql: j.sql, cursor: j.cursor };
+    });
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (stopped: DaemonEyeError | null) => {
@@ -152,6 +162,10 @@ export class RuleSandbox {
         if ((reply.type !== 'result' && reply.type !== 'error') || reply.id !== id || reply.index !== results.length - first) {
           return finish(new DaemonEyeError('DE_INTERNAL', `unexpected sandbox reply ${reply.type}`));
         }
+        const { key } = wire[results.length - first]!;
+        // Prepared only once it ran: a statement that failed is sent again with its SQL.
+        if (reply.type === 'result') this.#prepared.add(key);
+        else this.#prepared.delete(key);
         results.push(reply.type === 'result'
           ? { rows: reply.rows, truncated: reply.truncated, durationMs: reply.durationMs }
           : new DaemonEyeError('DE_RULE_RUNTIME', reply.message));
@@ -159,7 +173,7 @@ export class RuleSandbox {
         else arm();
       };
       arm();
-      this.#child!.send({ type: 'run', id, jobs, maxRows: options.maxRows } satisfies SandboxRequest);
+      this.#child!.send({ type: 'run', id, jobs: wire, maxRows: options.maxRows } satisfies SandboxRequest);
     });
   }
 
