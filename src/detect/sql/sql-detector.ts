@@ -1,7 +1,7 @@
 // Runs the enabled SQL rules one after another in the sandbox, each with its own time budget. A rule
 // that fails or overruns is reported in its outcome and the others still run.
 import { DaemonEyeError } from '../../errors/catalogue.ts';
-import { CURSOR_START, type DetectionContext, type DetectionRun, type Detector, type Finding, type RuleCursor, type RuleOutcome } from '../detector.ts';
+import { CURSOR_START, type DetectionContext, type DetectionTrigger, type DetectionRun, type Detector, type Finding, type RuleCursor, type RuleOutcome } from '../detector.ts';
 import type { Rule } from './rule.ts';
 import { RuleSandbox, type RuleRunResult } from './rule-sandbox.ts';
 import { cursorFieldsRead, ruleTrigger } from './rule-context.ts';
@@ -18,6 +18,8 @@ export class SqlDetector implements Detector {
   #options: SqlDetectorOptions;
   readonly #sandbox: RuleSandbox;
   readonly #fields = new Map<string, (keyof RuleCursor)[]>();
+  /** Each rule's trigger, worked out once: scanning the SQL of every rule on every pass was most of the main thread's pass. */
+  readonly #triggers = new Map<string, DetectionTrigger>();
 
   constructor(options: SqlDetectorOptions) {
     this.#options = options;
@@ -32,6 +34,7 @@ export class SqlDetector implements Detector {
   setRules(rules: readonly Rule[]): void {
     this.#options = { ...this.#options, rules };
     this.#fields.clear();
+    this.#triggers.clear();
   }
 
   get sandboxKills(): number {
@@ -46,7 +49,10 @@ export class SqlDetector implements Detector {
   async detect(context: DetectionContext): Promise<DetectionRun> {
     const due: { rule: Rule; cursor: RuleCursor }[] = [];
     for (const rule of this.#options.rules) {
-      if (!rule.enabled || ruleTrigger(rule.sql) !== context.trigger) continue;
+      if (!rule.enabled) continue;
+      let trigger = this.#triggers.get(rule.id);
+      if (trigger === undefined) this.#triggers.set(rule.id, (trigger = ruleTrigger(rule.sql)));
+      if (trigger !== context.trigger) continue;
       const cursor = context.cursors.get(rule.id) ?? CURSOR_START;
       // An event rule whose views have no new rows since its last run has nothing to see: skipping it
       // saves its work in the sandbox (most passes bring execs and exits, not ptrace calls or DNS
