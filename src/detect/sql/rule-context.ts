@@ -1,6 +1,8 @@
 // What a rule sees besides the store's tables: the `new_*` views (NEW_VIEWS), the events since this
-// rule last ran. They live in the connection's TEMP schema, which SQLite lets a read-only connection
-// write, so the store itself stays untouched; the cursor is set before each rule runs.
+// rule last ran, up to the heads the pass started from (rows committed while it runs belong to the
+// next pass: without that bound they were seen twice, here and again from the advanced cursor).
+// They live in the connection's TEMP schema, which SQLite lets a read-only connection write, so the
+// store itself stays untouched; the cursor is set before each rule runs.
 import type { Db } from '../../store/open-store.ts';
 import type { RuleCursor } from '../detector.ts';
 
@@ -27,16 +29,20 @@ const viewName = (table: string) => `new_${table === 'process_lifecycle' ? 'life
 /** SELECT the highest id of every event table, as columns named after the cursor fields (RuleCursor). */
 export const HEADS_SQL = `SELECT ${NEW_VIEWS.map((v) => `(SELECT coalesce(max(id), 0) FROM ${v.table}) AS ${v.field}`).join(', ')}`;
 
-export function createRuleContext(db: Db): (cursor: RuleCursor) => void {
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rule_cursor (${NEW_VIEWS.map((v) => `${v.field} INTEGER NOT NULL`).join(', ')});\n`
+/** No upper bound: `rules test`, `daemoneye query` and fixtures read everything after the cursor. */
+const NO_HEAD = Number.MAX_SAFE_INTEGER;
+
+export function createRuleContext(db: Db): (cursor: RuleCursor, heads?: RuleCursor) => void {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rule_cursor (${NEW_VIEWS.map((v) => `${v.field} INTEGER NOT NULL, ${v.field}_head INTEGER NOT NULL`).join(', ')});\n`
     + NEW_VIEWS.map((v) => `CREATE TEMP VIEW IF NOT EXISTS ${viewName(v.table)} AS
-      SELECT * FROM main.${v.table} WHERE id > (SELECT coalesce(max(${v.field}), 0) FROM temp.rule_cursor);`).join('\n'));
+      SELECT * FROM main.${v.table} WHERE id > (SELECT coalesce(max(${v.field}), 0) FROM temp.rule_cursor)
+        AND id <= (SELECT coalesce(max(${v.field}_head), ${NO_HEAD}) FROM temp.rule_cursor);`).join('\n'));
   const clear = db.prepare('DELETE FROM temp.rule_cursor');
-  const set = db.prepare(`INSERT INTO temp.rule_cursor VALUES (${NEW_VIEWS.map(() => '?').join(', ')})`);
-  return (cursor: RuleCursor) => {
+  const set = db.prepare(`INSERT INTO temp.rule_cursor VALUES (${NEW_VIEWS.map(() => '?, ?').join(', ')})`);
+  return (cursor: RuleCursor, heads?: RuleCursor) => {
     clear.run();
     // `?? 0`: a cursor from an older caller without the newer fields reads from the start.
-    set.run(...NEW_VIEWS.map((v) => cursor[v.field] ?? 0));
+    set.run(...NEW_VIEWS.flatMap((v) => [cursor[v.field] ?? 0, heads?.[v.field] ?? NO_HEAD]));
   };
 }
 

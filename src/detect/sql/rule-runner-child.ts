@@ -7,7 +7,7 @@ import type { SandboxReply, SandboxRequest, WireJob } from './sandbox-protocol.t
 import type { RuleCursor } from '../detector.ts';
 
 let db: Database.Database | null = null;
-let setCursor: ((cursor: RuleCursor) => void) | null = null;
+let setCursor: ((cursor: RuleCursor, heads?: RuleCursor) => void) | null = null;
 let lastCursor: RuleCursor | null = null;
 /** Prepared statements by the key the agent gave them (WireJob). */
 const statements = new Map<number, Database.Statement>();
@@ -32,7 +32,7 @@ function open(path: string): void {
 
 const sameCursor = (a: RuleCursor, b: RuleCursor) => (Object.keys(a) as (keyof RuleCursor)[]).every((k) => a[k] === b[k]);
 
-function runOne(job: WireJob, maxRows: number): { rows: Record<string, unknown>[]; truncated: boolean; durationMs: number } {
+function runOne(job: WireJob, maxRows: number, heads: RuleCursor | undefined): { rows: Record<string, unknown>[]; truncated: boolean; durationMs: number } {
   if (db === null || setCursor === null) throw new Error('sandbox has no database open');
   let stmt = statements.get(job.key);
   if (job.sql !== undefined) {
@@ -45,7 +45,7 @@ function runOne(job: WireJob, maxRows: number): { rows: Record<string, unknown>[
   if (stmt === undefined) throw new Error(`no statement ${job.key} prepared in this sandbox`);
   // Rules of one pass mostly share a cursor: rewriting the cursor row for each would be wasted work.
   if (lastCursor === null || !sameCursor(lastCursor, job.cursor)) {
-    setCursor(job.cursor);
+    setCursor(job.cursor, heads);
     lastCursor = job.cursor;
   }
   const started = performance.now();
@@ -71,14 +71,21 @@ process.on('message', (req: SandboxRequest) => {
     }
     return;
   }
+  // The pass reads one snapshot: every rule sees the same rows, and the pages it reads stay cached
+  // from rule to rule (a new read transaction after another connection committed drops them).
+  lastCursor = null; // this request's heads go into the cursor row
+  // A transaction left open would pin an old snapshot, and rules would miss rows for good.
+  if (db?.inTransaction) db.exec('ROLLBACK');
+  db?.exec('BEGIN');
   // One failing rule is its own error; the rules after it still run.
   req.jobs.forEach((job, index) => {
     try {
-      reply({ type: 'result', id: req.id, index, ...runOne(job, req.maxRows) });
+      reply({ type: 'result', id: req.id, index, ...runOne(job, req.maxRows, req.heads) });
     } catch (e) {
       reply({ type: 'error', id: req.id, index, message: (e as Error).message });
     }
   });
+  if (db?.inTransaction) db.exec('COMMIT');
 });
 process.on('disconnect', () => process.exit(0));
 reply({ type: 'ready' });

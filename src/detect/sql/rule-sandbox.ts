@@ -62,7 +62,7 @@ export class RuleSandbox {
    * Runs the rules in order, each within `timeoutMs`; the result at each index is the rows of that
    * rule or its DE_RULE_TIMEOUT / DE_RULE_RUNTIME error. Rejects only when no child can be started.
    */
-  async runAll(jobs: readonly SandboxJob[], options: { timeoutMs: number; maxRows: number }): Promise<(RuleRunResult | DaemonEyeError)[]> {
+  async runAll(jobs: readonly SandboxJob[], options: { timeoutMs: number; maxRows: number; heads?: RuleCursor }): Promise<(RuleRunResult | DaemonEyeError)[]> {
     this.#cancelIdle();
     const results: (RuleRunResult | DaemonEyeError)[] = [];
     try {
@@ -132,7 +132,7 @@ export class RuleSandbox {
    * reply, so each rule gets `timeoutMs` of its own. Resolves null when all replied, else with the
    * error of the rule that was running when its budget ran out or the child died.
    */
-  #runBatch(jobs: readonly SandboxJob[], options: { timeoutMs: number; maxRows: number }, results: (RuleRunResult | DaemonEyeError)[]): Promise<DaemonEyeError | null> {
+  #runBatch(jobs: readonly SandboxJob[], options: { timeoutMs: number; maxRows: number; heads?: RuleCursor }, results: (RuleRunResult | DaemonEyeError)[]): Promise<DaemonEyeError | null> {
     const id = String(++this.#seq);
     const first = results.length;
     const wire = jobs.map((j): WireJob => {
@@ -173,7 +173,7 @@ export class RuleSandbox {
         else arm();
       };
       arm();
-      this.#child!.send({ type: 'run', id, jobs: wire, maxRows: options.maxRows } satisfies SandboxRequest);
+      this.#child!.send({ type: 'run', id, jobs: wire, maxRows: options.maxRows, ...(options.heads === undefined ? {} : { heads: options.heads }) } satisfies SandboxRequest);
     });
   }
 

@@ -29,6 +29,8 @@ export type SandboxRequest =
       readonly id: string;
       readonly jobs: readonly WireJob[];
       readonly maxRows: number;
+      /** Where the pass's views end (the heads it started from); absent: no end. */
+      readonly heads?: RuleCursor;
     };
 
 export type SandboxReply =

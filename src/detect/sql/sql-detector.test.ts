@@ -54,3 +54,21 @@ test('an event rule with no new rows in its views is skipped; it runs, and sees 
   assert.deepEqual(second.outcomes.map((o) => o.ruleId), [ptrace.id], 'now the ptrace rule runs, and the exec rule is skipped');
   assert.deepEqual(second.findings.map((f) => [f.rule.id, f.row['pid']]), [[ptrace.id, 9]]);
 });
+
+test('rows committed after a pass took its heads are left to the next pass: each row is seen once', async () => {
+  const insertExec = (pid: number) => db.exec(`INSERT INTO process_exec (time, ktime_ns, pid, tid, ppid, user_id, group_id, effective_user_id, cgroup_id, comm, filename, argv, command_line, args_truncated)
+    VALUES (1, 1, ${pid}, ${pid}, 1, 0, 0, 0, 0, 'x', '/x', '["/x"]', '/x', 0)`);
+  const start = heads();
+  insertExec(21);
+  const passHeads = heads();
+  insertExec(22); // committed while the pass runs
+  const only = new SqlDetector({ dbPath: path, rules: [execs], timeoutMs: 5000, maxRowsPerRule: 100 });
+  try {
+    const first = await only.detect({ trigger: 'kernel', scanId: null, heads: passHeads, cursors: new Map([[execs.id, start]]) });
+    assert.deepEqual(first.findings.map((f) => f.row['pid']), [21]);
+    const second = await only.detect({ trigger: 'kernel', scanId: null, heads: heads(), cursors: new Map([[execs.id, first.outcomes[0]!.cursor]]) });
+    assert.deepEqual(second.findings.map((f) => f.row['pid']), [22]);
+  } finally {
+    await only.close();
+  }
+});

@@ -73,6 +73,7 @@ export class SqlDetector implements Detector {
       results = await this.#sandbox.runAll(due.map(({ rule, cursor }) => ({ sql: rule.sql, cursor })), {
         timeoutMs: this.#options.timeoutMs,
         maxRows: this.#options.maxRowsPerRule,
+        heads: context.heads, // each row once: the cursor advances to these heads
       });
     } catch (e) {
       results = due.map(() => e as Error); // no sandbox could start: every rule of the pass failed
