@@ -39,3 +39,19 @@ test('listen events credit accepts on the exact address, the wildcard, and dual-
   a.observe({ ...base, kind: 'exit', pid: 100, ppid: 1, uid: 0, comm: 'nginx', exitCode: 0, signal: 0 } as never);
   assert.equal(a.listenerFor(conn('accept', 4, '10.0.0.2', 8080)), null, 'the listener exited');
 });
+
+test('an exit forgets only what that pid still holds: an endpoint another process took over stays', () => {
+  const a = new ListenerAttribution();
+  const exit = (pid: number) => a.observe({ ...base, kind: 'exit', pid, ppid: 1, uid: 0, comm: 'x', exitCode: 0, signal: 0 } as never);
+  a.observe(conn('listen', 4, '0.0.0.0', 80, 100, 'old'));
+  a.observe(conn('listen', 4, '0.0.0.0', 443, 100, 'old'));
+  a.observe(conn('listen', 4, '0.0.0.0', 80, 200, 'new')); // a restart: the new server binds before the old one exits
+  exit(100);
+  assert.equal(a.listenerFor(conn('accept', 4, '10.0.0.2', 80))?.comm, 'new');
+  assert.equal(a.listenerFor(conn('accept', 4, '10.0.0.2', 443)), null);
+  assert.equal(a.size, 1);
+  for (let pid = 1000; pid < 3000; pid++) exit(pid); // exits of processes that never listened
+  assert.equal(a.size, 1);
+  exit(200);
+  assert.equal(a.size, 0);
+});

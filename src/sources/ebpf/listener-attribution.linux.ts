@@ -18,13 +18,18 @@ const MAX_LISTENERS = 8192;
 
 export class ListenerAttribution {
   readonly #byEndpoint = new Map<string, Listener>();
+  /** The endpoints each listening pid holds: an exit (thousands a second) forgets its own, no scan. */
+  readonly #byPid = new Map<number, Set<string>>();
 
   /** Follows the stream: listen events register, exits forget. Call for every event in order. */
   observe(e: KernelEvent): void {
     if (e.kind === 'connection' && e.event === 'listen') {
       this.#set(`${e.localAddress}|${e.localPort}`, { pid: e.pid, ppid: e.ppid, uid: e.uid, comm: e.comm, cgroupId: e.cgroupId });
     } else if (e.kind === 'exit') {
-      for (const [k, l] of this.#byEndpoint) if (l.pid === e.pid) this.#byEndpoint.delete(k);
+      const keys = this.#byPid.get(e.pid);
+      if (keys === undefined) return;
+      this.#byPid.delete(e.pid);
+      for (const k of keys) if (this.#byEndpoint.get(k)?.pid === e.pid) this.#byEndpoint.delete(k);
     }
   }
 
@@ -41,9 +46,21 @@ export class ListenerAttribution {
   }
 
   #set(key: string, l: Listener): void {
-    this.#byEndpoint.delete(key);
+    this.#forget(key);
     this.#byEndpoint.set(key, l);
-    if (this.#byEndpoint.size > MAX_LISTENERS) this.#byEndpoint.delete(this.#byEndpoint.keys().next().value!);
+    let keys = this.#byPid.get(l.pid);
+    if (keys === undefined) this.#byPid.set(l.pid, (keys = new Set()));
+    keys.add(key);
+    if (this.#byEndpoint.size > MAX_LISTENERS) this.#forget(this.#byEndpoint.keys().next().value!);
+  }
+
+  #forget(key: string): void {
+    const old = this.#byEndpoint.get(key);
+    if (old === undefined) return;
+    this.#byEndpoint.delete(key);
+    const keys = this.#byPid.get(old.pid);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byPid.delete(old.pid);
   }
 
   /**
