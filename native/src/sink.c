@@ -198,9 +198,20 @@ bool sink_offer_encoded(const void *frame, size_t len)
 	return ok;
 }
 
+/*
+ * The agent reads once per commit window (250 ms), not per batch: the socket itself holds what
+ * arrives meanwhile. 8 MiB is a window of a heavy burst; past it frames wait in the queue.
+ */
+#define SINK_SOCKET_BYTES (8 << 20)
+
 void sink_attach(int fd)
 {
 	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int size = SINK_SOCKET_BYTES;
+
+	/* SO_SNDBUFFORCE passes net.core.wmem_max (the collector runs as root); else the capped value. */
+	if (own >= 0 && setsockopt(own, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+		setsockopt(own, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 
 	pthread_mutex_lock(&K.lock);
 	drop_sink();

@@ -76,16 +76,38 @@ let queued: Buffer[] = [];
 let queuedBytes = 0;
 let commitTimer: NodeJS.Timeout | null = null;
 
+let draining = false;
+
+/*
+ * The collector writes a batch every 10 ms. Waking for each cost this thread more than storing it,
+ * so the first batch of a window stops reading (the batches wait in the socket) and the end of the
+ * window reads everything that came, then commits.
+ */
 function enqueue(batch: Buffer): void {
   queued.push(batch);
   queuedBytes += batch.length;
   if (queuedBytes >= COMMIT_MAX_BYTES) commit();
-  else commitTimer ??= setTimeout(commit, COMMIT_MS);
+  else if (!draining) {
+    client.pause();
+    commitTimer ??= setTimeout(endWindow, COMMIT_MS);
+  }
+}
+
+function endWindow(): void {
+  commitTimer = null;
+  draining = true;
+  client.resume();
+  // The waiting batches are read in this turn's poll phase; setImmediate runs right after it.
+  setImmediate(() => {
+    draining = false;
+    commit();
+  });
 }
 
 function commit(): void {
   if (commitTimer !== null) clearTimeout(commitTimer);
   commitTimer = null;
+  client.resume(); // read again: the next batch opens the next window
   if (writer === null) return;
   if (queued.length === 0) {
     // A whole window passed with no batch: the forks still waiting got no exec in it; store them.
@@ -117,7 +139,7 @@ function commit(): void {
   }
   port.postMessage({ type: 'stored', events: events.length + security.length, decodeErrors, batches: batches.length } satisfies FromWorker);
   // Forks now waiting are stored by the next window, batch or not.
-  if (deferredForks.length > 0) commitTimer = setTimeout(commit, COMMIT_MS);
+  if (deferredForks.length > 0) commitTimer = setTimeout(endWindow, COMMIT_MS);
 }
 
 /*

@@ -85,6 +85,19 @@ export class CollectorClient {
     });
   }
 
+  /**
+   * Stops reading: frames wait in the socket, whose buffer the collector sized for a commit window
+   * (native/src/sink.c), until resume(). The agent reads once per window instead of waking for
+   * every 10 ms batch.
+   */
+  pause(): void {
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    this.#socket?.resume();
+  }
+
   close(): void {
     this.#socket?.destroy();
     this.#socket = null;
