@@ -2,11 +2,11 @@
 // either process count in the view served by the other (no in-process state), a new report
 // replaces the old one, and a view cut at `limit` says so with its floor. Skips without PostgreSQL.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CenterProcess, cli, cliAsync, freePort, rawRequest } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cli, cliAsync, rawRequest, startCentersOnPostgres } from '../src/center/testing/center-harness.ts';
 import { startPgCluster } from '../src/center/testing/pg-cluster.ts';
 import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
 
@@ -22,17 +22,8 @@ after(async () => {
 const h = (tag: string) => tag.padEnd(16, '0');
 
 test('two center processes on one PostgreSQL serve one fleet view', { skip: 'skip' in pg ? pg.skip : false, timeout: 120_000 }, async () => {
-  const url = (pg as { url: string }).url;
-  const dir1 = join(work, 'c1');
-  const init = cli(['--data-dir', dir1, 'center', 'init', '--database', url]);
-  assert.equal(init.status, 0, init.stderr);
-  const dir2 = join(work, 'c2');
-  cpSync(dir1, dir2, { recursive: true });
-  const c1 = new CenterProcess(dir1, await freePort());
-  const c2 = new CenterProcess(dir2, await freePort());
-  centers.push(c1, c2);
-  await c1.start();
-  await c2.start();
+  const [c1, c2] = await startCentersOnPostgres(work, (pg as { url: string }).url, centers);
+  const dir1 = c1.dataDir;
   const via = [c1, c2];
 
   const agents: Identity[] = [];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cli, cliAsync, freePort, rawRequest } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cli, cliAsync, rawRequest, startCenter } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 import { AnalyticsDetector } from '../src/analytics/detect/analytics-detector.ts';
 import { readFleetView, type FleetView } from '../src/analytics/fleet/fleet-view.ts';
@@ -27,11 +27,7 @@ let center: CenterProcess;
 const ON = { DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_BEHAVIORAL_ANALYSIS: 'true', DAEMONEYE_ENTERPRISE__ANALYTICS__ENABLE_MACHINE_LEARNING: 'false' };
 
 before(async () => {
-  const port = await freePort();
-  const init = cli(['--data-dir', centerDir, 'center', 'init', '--listen', `127.0.0.1:${port}`]);
-  assert.equal(init.status, 0, init.stderr);
-  center = new CenterProcess(centerDir, port);
-  await center.start();
+  center = await startCenter(centerDir);
 });
 after(async () => {
   await center.stop();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cleanEnv, enrolWith, freePort, initCenterDir, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cleanEnv, enrolWith, MAIN, startCenter, stormRule } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-crash-'));
@@ -48,10 +48,7 @@ function read<T>(path: string, f: (db: Database.Database) => T): T {
 
 test('kill -9 the center during a burst: every alert present exactly once after restart', { timeout: 240_000 }, async () => {
   const centerDir = join(work, 'center');
-  const port = await freePort();
-  await initCenterDir(centerDir, port);
-  center = new CenterProcess(centerDir, port);
-  await center.start();
+  center = await startCenter(centerDir);
   const centerDb = join(centerDir, 'center.db');
 
   const rules = join(work, 'rules');

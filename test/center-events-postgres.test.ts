@@ -2,12 +2,12 @@
 // both is stored once, either process reads it back, and the retention sweep (one DELETE at start)
 // removes old events. Skipped, with the reason, when PostgreSQL cannot start here.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { api, CenterProcess, cli, enrolWith, freePort, rawRequest, tlsOf } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, enrolWith, rawRequest, startCentersOnPostgres, tlsOf } from '../src/center/testing/center-harness.ts';
 import { startPgCluster } from '../src/center/testing/pg-cluster.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
@@ -22,16 +22,8 @@ after(async () => {
 
 test('events on PostgreSQL: one batch through two processes is stored once; retention sweeps old ones', { skip: 'skip' in cluster ? cluster.skip : false, timeout: 120_000 }, async () => {
   const url = (cluster as { url: string }).url;
-  const dir1 = join(work, 'c1');
-  const init = cli(['--data-dir', dir1, 'center', 'init', '--database', url]);
-  assert.equal(init.status, 0, init.stderr);
-  const dir2 = join(work, 'c2');
-  cpSync(dir1, dir2, { recursive: true });
-  const c1 = new CenterProcess(dir1, await freePort());
-  const c2 = new CenterProcess(dir2, await freePort());
-  centers.push(c1, c2);
-  await c1.start();
-  await c2.start();
+  const [c1, c2] = await startCentersOnPostgres(work, url, centers);
+  const dir1 = c1.dataDir;
   const agent = await enrolWith(dir1, c1.url, join(work, 'agent'));
   const admin = loadIdentity(join(dir1, 'admin'));
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { api, CenterProcess, cliAsync, enrolWith, freePort, initCenterDir, rawRequest, tlsOf } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, cliAsync, enrolWith, rawRequest, startCenter, tlsOf } from '../src/center/testing/center-harness.ts';
 import type { Identity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-events-'));
@@ -22,10 +22,7 @@ let other: Identity;
 let analyst: Identity;
 
 before(async () => {
-  const port = await freePort();
-  await initCenterDir(centerDir, port);
-  center = new CenterProcess(centerDir, port);
-  await center.start();
+  center = await startCenter(centerDir);
   agent = await enrolWith(centerDir, center.url, agentDir);
   other = await enrolWith(centerDir, center.url, join(work, 'other'));
   analyst = await enrolWith(centerDir, center.url, join(work, 'analyst'), 'analyst');

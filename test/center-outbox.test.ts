@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CenterProcess, cleanEnv, cliAsync, enrolWith, freePort, initCenterDir, MAIN, stormRule } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cleanEnv, cliAsync, enrolWith, MAIN, startCenter, stormRule } from '../src/center/testing/center-harness.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-outbox-'));
@@ -29,10 +29,7 @@ const q = <T>(path: string, sql: string, ...args: unknown[]): T => {
 
 test('center down: detection goes on, the outbox stays within max_outbox, the shed count reaches the center', { timeout: 180_000 }, async () => {
   const centerDir = join(work, 'center');
-  const port = await freePort();
-  await initCenterDir(centerDir, port);
-  center = new CenterProcess(centerDir, port);
-  await center.start();
+  center = await startCenter(centerDir);
   const agentDir = join(work, 'agent');
   await enrolWith(centerDir, center.url, agentDir);
   await center.stop();

@@ -3,11 +3,11 @@
 // is enforced by the other at once. Skipped, with the reason, when PostgreSQL cannot start here.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CenterProcess, cli, cliAsync, freePort, rawRequest, sampleAlert } from '../src/center/testing/center-harness.ts';
+import { CenterProcess, cli, cliAsync, rawRequest, sampleAlert, startCentersOnPostgres } from '../src/center/testing/center-harness.ts';
 import { startPgCluster } from '../src/center/testing/pg-cluster.ts';
 import { loadIdentity } from '../src/center-client/identity.ts';
 
@@ -21,19 +21,9 @@ after(async () => {
 });
 
 test('two center processes on one PostgreSQL behave as one center', { skip: 'skip' in pg ? pg.skip : false, timeout: 120_000 }, async () => {
-  const url = (pg as { url: string }).url;
-  const dir1 = join(work, 'c1');
-  const init = cli(['--data-dir', dir1, 'center', 'init', '--database', url]);
-  assert.equal(init.status, 0, init.stderr);
   // The second process shares the data directory's PKI and settings (as a copy on another machine would).
-  const dir2 = join(work, 'c2');
-  cpSync(dir1, dir2, { recursive: true });
-  const [p1, p2] = [await freePort(), await freePort()];
-  const c1 = new CenterProcess(dir1, p1);
-  const c2 = new CenterProcess(dir2, p2);
-  centers.push(c1, c2);
-  await c1.start();
-  await c2.start();
+  const [c1, c2] = await startCentersOnPostgres(work, (pg as { url: string }).url, centers);
+  const dir1 = c1.dataDir;
 
   const token = cli(['--data-dir', dir1, 'center', 'token']).stdout.trim();
   const enrolled = await cliAsync(['--data-dir', join(work, 'agent'), 'enroll', '--center', c2.url, '--token', token]);

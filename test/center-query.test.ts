@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { api, CenterProcess, cliAsync, enrolWith, freePort, initCenterDir, rawRequest, tlsOf } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, cliAsync, enrolWith, rawRequest, startCenter, tlsOf } from '../src/center/testing/center-harness.ts';
 import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'de-center-query-'));
@@ -17,10 +17,7 @@ const agents: { dir: string; id: Identity }[] = [];
 const config = join(work, 'agent.yaml');
 
 before(async () => {
-  const port = await freePort();
-  await initCenterDir(join(work, 'center'), port);
-  center = new CenterProcess(join(work, 'center'), port);
-  await center.start();
+  center = await startCenter(join(work, 'center'));
   admin = loadIdentity(join(work, 'center', 'admin'));
   writeFileSync(config, 'detection:\n  builtin_rules: false\nalerting:\n  stdout: { enabled: false }\n');
   for (const name of ['agent-1', 'agent-2']) {

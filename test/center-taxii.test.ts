@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { api, CenterProcess, cliAsync, enrolWith, freePort, initCenterDir, rawRequest, tlsOf } from '../src/center/testing/center-harness.ts';
+import { api, CenterProcess, cliAsync, enrolWith, rawRequest, startCenter, tlsOf } from '../src/center/testing/center-harness.ts';
 import { loadIdentity, type Identity } from '../src/center-client/identity.ts';
 import { TaxiiClient } from '../src/intel/taxii/taxii-client.ts';
 import { TaxiiError, TaxiiTransport } from '../src/intel/taxii/http-transport.ts';
@@ -27,10 +27,7 @@ let apiRoot: string;
 const clientFor = (who: Identity) => new TaxiiClient(new TaxiiTransport({ ca: who.caPem, cert: who.certPem, key: who.keyPem, retries: 0, timeoutMs: 20_000 }));
 
 before(async () => {
-  const port = await freePort();
-  await initCenterDir(join(work, 'center'), port);
-  center = new CenterProcess(join(work, 'center'), port);
-  await center.start();
+  center = await startCenter(join(work, 'center'));
   admin = loadIdentity(join(work, 'center', 'admin'));
   agent = await enrolWith(center.dataDir, center.url, agentDir);
   apiRoot = `${center.url}/taxii2/daemoneye/`;

@@ -76,7 +76,7 @@ export class ProcessTree {
    * The ancestry of a process that just exec'd, as stored with its exec row: its known parents, or
    * the chain from `ppid` when the tree does not know it yet. As JSON, reused while the chain is
    * unchanged: at thousands of execs a second from a few parents, serialising the same chain again
-   * for every child was most of the cost of the ancestry.
+   * for every child showed in the store worker's profile.
    */
   execAncestryJson(pid: number, ppid: number): string {
     const known = this.ancestry(pid);

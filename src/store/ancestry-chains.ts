@@ -4,7 +4,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-store.ts';
 
-/** Distinct chains remembered; past this the map starts over (a busy host has a few hundred). */
+/** Distinct chains remembered; past this the map starts over (bounds memory: chains number about the parents that exec). */
 const MAX_CACHED = 20_000;
 /**
  * A chain's `last_exec_id` (the newest exec row that used it) is written again only after this

@@ -3,7 +3,9 @@
 // would never send (wrong identity, oversized, malformed). Test code only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
+import { cpSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -177,6 +179,34 @@ export async function api<T = unknown>(url: string, who: { caPem: string; certPe
 export async function initCenterDir(dataDir: string, port: number): Promise<void> {
   const { initCenter } = await import('../center-init.ts');
   await initCenter({ dataDir, listen: `127.0.0.1:${port}` });
+}
+
+/** A fresh center (initialised in-process, as initCenterDir) serving on a free port. */
+export async function startCenter(dataDir: string): Promise<CenterProcess> {
+  const port = await freePort();
+  await initCenterDir(dataDir, port);
+  const center = new CenterProcess(dataDir, port);
+  await center.start();
+  return center;
+}
+
+/**
+ * Two center processes sharing one PostgreSQL database, as behind a load balancer: `center init`
+ * (the command) in WORK/c1, its data directory copied to WORK/c2 as another machine would hold it.
+ * Started processes are pushed to `started` as soon as they exist, so the caller's cleanup stops them.
+ */
+export async function startCentersOnPostgres(work: string, url: string, started: CenterProcess[]): Promise<[CenterProcess, CenterProcess]> {
+  const dir1 = join(work, 'c1');
+  const init = cli(['--data-dir', dir1, 'center', 'init', '--database', url]);
+  if (init.status !== 0) throw new Error(`center init on PostgreSQL failed (${init.status}): ${init.stderr}`);
+  const dir2 = join(work, 'c2');
+  cpSync(dir1, dir2, { recursive: true });
+  const c1 = new CenterProcess(dir1, await freePort());
+  const c2 = new CenterProcess(dir2, await freePort());
+  started.push(c1, c2);
+  await c1.start();
+  await c2.start();
+  return [c1, c2];
 }
 
 export async function enrolWith(centerDir: string, centerUrl: string, dataDir: string, role: 'agent' | 'center' | 'analyst' = 'agent'): Promise<import('../../center-client/identity.ts').Identity> {
